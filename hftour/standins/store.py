@@ -1,0 +1,179 @@
+"""Build stand-ins into a Hugging Face cache of hftour's own and report what is there."""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import tqdm.auto as tqdm
+
+from ..catalog import StandinSpec, load_catalog
+from ..paths import DATA_DIR, standin_hub_cache
+from .card import write_model_card
+
+MANIFEST_NAME = "hftour-standins.json"
+
+
+class StandinCacheError(RuntimeError):
+    """The stand-in cache is missing or damaged; the message says how to rebuild it."""
+
+
+def _hash_path(digest, path: Path) -> None:
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(str(file.relative_to(DATA_DIR.parent)).encode())
+        digest.update(file.read_bytes())
+
+
+class StandinStore:
+    """The stand-in cache: builds recipes incrementally and checks what was built."""
+
+    def __init__(self, hub_cache: Path | None = None, specs: list[StandinSpec] | None = None):
+        self.hub_cache = Path(hub_cache or standin_hub_cache())
+        self.specs = specs if specs is not None else load_catalog()
+        self.by_id = {s.id: s for s in self.specs}
+
+    # ---- manifest -------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.hub_cache / MANIFEST_NAME
+
+    def manifest(self) -> dict:
+        if not self.manifest_path.exists():
+            return {}
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except json.JSONDecodeError as err:
+            raise StandinCacheError(
+                f"The stand-in manifest {self.manifest_path} is corrupted ({err}). "
+                "Rebuild with: hftour standins build --force"
+            ) from err
+
+    def _save_manifest(self, manifest: dict) -> None:
+        self.hub_cache.mkdir(parents=True, exist_ok=True)
+        tmp = self.manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        tmp.replace(self.manifest_path)
+
+    # ---- hashing --------------------------------------------------------
+    def recipe_hash(self, spec: StandinSpec) -> str:
+        """Hash of everything that shapes a stand-in: its entry, its recipe's source, its data and its inputs."""
+        digest = hashlib.sha1()
+        digest.update(json.dumps(asdict(spec), sort_keys=True, default=list).encode())
+        module = importlib.import_module(f"hftour.standins.{spec.recipe.split(':')[0]}")
+        digest.update(inspect.getsource(module).encode())
+        digest.update(inspect.getsource(importlib.import_module("hftour.standins.training")).encode())
+        for rel in spec.data:
+            _hash_path(digest, DATA_DIR / rel)
+        for dep in spec.needs:
+            digest.update(self.recipe_hash(self.by_id[dep]).encode())
+        return digest.hexdigest()
+
+    # ---- layout ---------------------------------------------------------
+    def repo_dir(self, spec: StandinSpec) -> Path:
+        return self.hub_cache / spec.folder_name
+
+    def snapshot_dir(self, repo_id: str) -> Path:
+        """Folder of a built stand-in's files; recipes use it to build on another stand-in."""
+        spec = self.by_id[repo_id]
+        entry = self.manifest().get(repo_id)
+        if entry is None:
+            raise StandinCacheError(f"Stand-in {repo_id!r} is not built. Run: hftour standins build")
+        return self.repo_dir(spec) / "snapshots" / entry["commit"]
+
+    def problem(self, spec: StandinSpec) -> str | None:
+        """None if the stand-in is built and intact, else what is wrong with it."""
+        entry = self.manifest().get(spec.id)
+        if entry is None:
+            return "not built"
+        snapshot = self.repo_dir(spec) / "snapshots" / entry["commit"]
+        for name in entry["files"]:
+            if not (snapshot / name).is_file():
+                return f"missing file {name}"
+        main_ref = self.repo_dir(spec) / "refs" / "main"
+        if not main_ref.is_file() or main_ref.read_text().strip() != entry["commit"]:
+            return "refs/main does not point at the built snapshot"
+        return None
+
+    def is_current(self, spec: StandinSpec) -> bool:
+        entry = self.manifest().get(spec.id)
+        return entry is not None and entry["hash"] == self.recipe_hash(spec) and self.problem(spec) is None
+
+    # ---- building -------------------------------------------------------
+    def build(self, only: list[str] | None = None, force: bool = False, progress: bool = True) -> dict[str, float]:
+        """Build every stand-in whose recipe changed (or all with force); returns seconds per built id."""
+        unknown = set(only or ()) - set(self.by_id)
+        if unknown:
+            raise KeyError(f"No stand-in for {sorted(unknown)}; known ids: {sorted(self.by_id)}")
+        wanted = self._with_dependencies(only) if only else self.specs
+        todo = [s for s in wanted if force or not self.is_current(s)]
+        timings: dict[str, float] = {}
+        bar = tqdm.tqdm(todo, desc="stand-ins", unit="model", disable=not progress or not todo)
+        for spec in bar:
+            bar.set_postfix_str(spec.id)
+            timings[spec.id] = self._build_one(spec, progress)
+        return timings
+
+    def _with_dependencies(self, ids: list[str]) -> list[StandinSpec]:
+        needed: set[str] = set()
+        stack = list(ids)
+        while stack:
+            repo_id = stack.pop()
+            if repo_id not in needed:
+                needed.add(repo_id)
+                stack.extend(self.by_id[repo_id].needs)
+        return [s for s in self.specs if s.id in needed]
+
+    def _build_one(self, spec: StandinSpec, progress: bool) -> float:
+        from .training import seed_everything
+
+        start = time.perf_counter()
+        recipe_hash = self.recipe_hash(spec)
+        commit = hashlib.sha1(f"hftour-standin:{spec.id}:{recipe_hash}".encode()).hexdigest()
+        repo = self.repo_dir(spec)
+        staging = repo / "staging"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        module_name, func_name = spec.recipe.split(":")
+        recipe = getattr(importlib.import_module(f"hftour.standins.{module_name}"), func_name)
+        seed_everything(int(commit[:8], 16) % 2**31)
+        facts = recipe(spec, staging, self, progress=progress) or {}
+        write_model_card(spec, staging, facts)
+        # Swap the finished snapshot in only now, so an interrupted build never leaves half a model behind.
+        shutil.rmtree(repo / "snapshots", ignore_errors=True)
+        (repo / "snapshots").mkdir(parents=True)
+        staging.rename(repo / "snapshots" / commit)
+        shutil.rmtree(repo / "refs", ignore_errors=True)
+        (repo / "refs").mkdir()
+        for ref in ("main", *spec.revisions):
+            (repo / "refs" / ref).write_text(commit)
+        seconds = time.perf_counter() - start
+        manifest = self.manifest()
+        manifest[spec.id] = {
+            "hash": recipe_hash,
+            "commit": commit,
+            "files": sorted(str(p.relative_to(repo / "snapshots" / commit)) for p in (repo / "snapshots" / commit).rglob("*") if p.is_file()),
+            "seconds": round(seconds, 1),
+            "facts": facts,
+        }
+        self._save_manifest(manifest)
+        return seconds
+
+    # ---- reporting ------------------------------------------------------
+    def status(self) -> list[dict]:
+        """One row per catalog entry: id, task, state and build facts; used by `hftour standins list` and doctor."""
+        manifest = self.manifest()
+        rows = []
+        for spec in self.specs:
+            problem = self.problem(spec)
+            if problem is None and not self.is_current(spec):
+                problem = "outdated (recipe changed)"
+            entry = manifest.get(spec.id, {})
+            rows.append({"id": spec.id, "task": spec.task, "state": problem or "built",
+                         "seconds": entry.get("seconds"), "facts": entry.get("facts", {})})
+        return rows
