@@ -1,6 +1,8 @@
 """Build stand-ins into a Hugging Face cache of hftour's own and report what is there."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import importlib
 import inspect
@@ -54,11 +56,21 @@ class StandinStore:
                 "Rebuild with: hftour standins build --force"
             ) from err
 
-    def _save_manifest(self, manifest: dict) -> None:
+    @contextlib.contextmanager
+    def _locked(self):
+        """Serialize manifest updates between builds running at the same time."""
         self.hub_cache.mkdir(parents=True, exist_ok=True)
-        tmp = self.manifest_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        tmp.replace(self.manifest_path)
+        with open(self.hub_cache / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def _record(self, repo_id: str, entry: dict) -> None:
+        with self._locked():
+            manifest = self.manifest()
+            manifest[repo_id] = entry
+            tmp = self.manifest_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+            tmp.replace(self.manifest_path)
 
     # ---- hashing --------------------------------------------------------
     def recipe_hash(self, spec: StandinSpec) -> str:
@@ -153,15 +165,13 @@ class StandinStore:
         for ref in ("main", *spec.revisions):
             (repo / "refs" / ref).write_text(commit)
         seconds = time.perf_counter() - start
-        manifest = self.manifest()
-        manifest[spec.id] = {
+        self._record(spec.id, {
             "hash": recipe_hash,
             "commit": commit,
             "files": sorted(str(p.relative_to(repo / "snapshots" / commit)) for p in (repo / "snapshots" / commit).rglob("*") if p.is_file()),
             "seconds": round(seconds, 1),
             "facts": facts,
-        }
-        self._save_manifest(manifest)
+        })
         return seconds
 
     # ---- reporting ------------------------------------------------------
