@@ -1,0 +1,55 @@
+"""Run notebooks headless and print a table of notebook, status and seconds; used by `make tour` and `make execute`."""
+from __future__ import annotations
+
+import argparse
+import glob
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+
+def run_notebook(path: Path, inplace: bool = False, timeout: int = 600) -> tuple[str, float]:
+    """Execute one notebook in its own folder; returns (status, seconds) and optionally saves the outputs."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+        status = "ok"
+    except CellExecutionError as err:
+        status = "FAILED: " + str(err).strip().splitlines()[-1][:120]
+    seconds = time.perf_counter() - start
+    if inplace and status == "ok":
+        nbformat.write(notebook, path)
+    return status, seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the notebooks given (globs allowed) and print the status table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("notebooks", nargs="*", default=["notebooks/*.ipynb"])
+    parser.add_argument("--inplace", action="store_true", help="save the executed outputs into the notebooks")
+    args = parser.parse_args(argv)
+    paths = sorted({Path(p) for pattern in args.notebooks for p in glob.glob(pattern)})
+    if not paths:
+        print(f"No notebooks match {args.notebooks}", file=sys.stderr)
+        return 2
+    rows = []
+    for path in paths:
+        print(f"running {path} ...", flush=True)
+        rows.append((path.name, *run_notebook(path, inplace=args.inplace)))
+    width = max(len(name) for name, _, _ in rows)
+    print(f"\n{'notebook':<{width}}  {'seconds':>7}  status")
+    for name, status, seconds in rows:
+        print(f"{name:<{width}}  {seconds:7.1f}  {status}")
+    print(f"{'total':<{width}}  {sum(s for _, _, s in rows):7.1f}")
+    return 0 if all(status == "ok" for _, status, _ in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
