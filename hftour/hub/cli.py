@@ -1,0 +1,62 @@
+"""`hftour hub serve` and `hftour hub user add`: run the Hub sandbox for a class and hand out tokens."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+DEFAULT_DATA = Path("hub-data")
+DEFAULT_PORT = 8765
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    data = Path(args.data).resolve()
+    endpoint = f"http://{args.host}:{args.port}"
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    print(f"hftour hub sandbox: data in {data}")
+    print(f"endpoint {endpoint}")
+    print("clients: export HF_ENDPOINT=" + endpoint + " HF_HUB_DISABLE_XET=1 HF_TOKEN=<a token from `hftour hub user add`>")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {args.host}, so other machines can reach this sandbox (tokens travel in clear)")
+    sys.stdout.flush()
+    serve(data, host=args.host, port=args.port)
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from .users import UserDB, UserError
+
+    data = Path(args.data).resolve()
+    try:
+        token = UserDB(data).add_user(args.name, read_only=args.read_only, orgs=tuple(args.org or ()))
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    role = "read" if args.read_only else "write"
+    orgs = f", member of {', '.join(args.org)}" if args.org else ""
+    print(f"user {args.name} ({role} token{orgs}) in {data}")
+    print(token)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the `hub` command group to the top-level `hftour` parser (called by hftour.cli.build_parser)."""
+    hub = commands.add_parser("hub", help="a local Hub sandbox for practising push_to_hub offline")
+    actions = hub.add_subparsers(dest="hub_action", required=True)
+
+    serve = actions.add_parser("serve", help="run the sandbox in the foreground (Ctrl-C stops it)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument("--data", default=str(DEFAULT_DATA), help=f"store folder (default ./{DEFAULT_DATA})")
+    serve.set_defaults(func=_serve)
+
+    user = actions.add_parser("user", help="manage sandbox users").add_subparsers(dest="user_action", required=True)
+    add = user.add_parser("add", help="create a user (or a new token for one); prints the token last")
+    add.add_argument("name")
+    add.add_argument("--data", default=str(DEFAULT_DATA), help=f"store folder (default ./{DEFAULT_DATA})")
+    add.add_argument("--read-only", action="store_true", help="a read token instead of a write token")
+    add.add_argument("--org", action="append", help="also make the user a member of this organisation (repeatable)")
+    add.set_defaults(func=_user_add)

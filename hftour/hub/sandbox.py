@@ -1,0 +1,116 @@
+"""Connect a notebook to a Hub: offline, a private sandbox on a loopback port; in hub mode, the real Hub (notebook 09)."""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .server import BackgroundServer
+from .users import UserDB
+
+SANDBOX_USER = "learner"
+SANDBOX_ORG = "study-group"
+_OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
+
+
+@dataclass
+class HubSession:
+    """Which Hub the notebook talks to: mode ('sandbox' or 'hub'), endpoint, user name and organisations."""
+
+    mode: str
+    endpoint: str
+    user: str
+    orgs: list[str] = field(default_factory=list)
+    server: BackgroundServer | None = None
+    data_dir: Path | None = None
+
+    def banner(self) -> str:
+        """The line start_for_notebook() prints."""
+        if self.mode == "sandbox":
+            return (f"hftour hub | SANDBOX: a private Hub on this machine (loopback only), logged in as "
+                    f"'{self.user}' with a write token; nothing you push leaves this computer")
+        return f"hftour hub | HUB: the real Hugging Face Hub, logged in as '{self.user}'; pushes are public unless private=True"
+
+    def stop(self) -> None:
+        """Stop the sandbox server and delete its data (no-op for the real Hub)."""
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.data_dir = None
+
+
+def point_clients_at(endpoint: str, token: str, cache_dir: Path | None = None) -> None:
+    """Send huggingface_hub, transformers and datasets (already imported or not) to `endpoint`, online, with `token`.
+
+    The libraries read HF_ENDPOINT and the offline flags when they are imported, so the module-level copies
+    are updated too. With `cache_dir`, downloads and stored logins go there instead of the current HF cache.
+    """
+    endpoint = endpoint.rstrip("/")
+    os.environ["HF_ENDPOINT"] = endpoint
+    os.environ["HF_TOKEN"] = token
+    os.environ["HF_HUB_DISABLE_XET"] = "1"
+    for name in _OFFLINE_VARS:
+        os.environ.pop(name, None)
+    import datasets.config
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    constants.ENDPOINT = endpoint
+    constants.HUGGINGFACE_CO_URL_TEMPLATE = endpoint + "/{repo_id}/resolve/{revision}/{filename}"
+    constants.HF_HUB_OFFLINE = False
+    constants.HF_HUB_DISABLE_XET = True  # the sandbox speaks classic git-LFS for large files, not Xet
+    constants.HF_URL_HOSTS = frozenset(constants.HF_URL_HOSTS | {urlsplit(endpoint).hostname})
+    huggingface_hub.hf_api.api.endpoint = endpoint  # the object behind huggingface_hub.whoami, create_repo, ...
+    datasets.config.HF_ENDPOINT = endpoint
+    datasets.config.HUB_DATASETS_URL = endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}"
+    datasets.config.HF_HUB_OFFLINE = datasets.config.HF_DATASETS_OFFLINE = False
+    transformers_hub = sys.modules.get("transformers.utils.hub")
+    if transformers_hub is not None and hasattr(transformers_hub, "HF_HUB_OFFLINE"):
+        transformers_hub.HF_HUB_OFFLINE = False
+    if cache_dir is not None:
+        hub_cache, data_cache = cache_dir / "hub", cache_dir / "datasets"
+        os.environ["HF_HUB_CACHE"], os.environ["HF_DATASETS_CACHE"] = str(hub_cache), str(data_cache)
+        constants.HF_HUB_CACHE = constants.HUGGINGFACE_HUB_CACHE = str(hub_cache)
+        constants.HF_TOKEN_PATH = str(cache_dir / "token")
+        constants.HF_STORED_TOKENS_PATH = str(cache_dir / "stored_tokens")
+        datasets.config.HF_DATASETS_CACHE = data_cache
+        datasets.config.DOWNLOADED_DATASETS_PATH = data_cache / datasets.config.DOWNLOADED_DATASETS_DIR
+        datasets.config.EXTRACTED_DATASETS_PATH = data_cache / datasets.config.EXTRACTED_DATASETS_DIR
+
+
+def start_sandbox(user: str = SANDBOX_USER, orgs: tuple[str, ...] = (SANDBOX_ORG,)) -> HubSession:
+    """Start a sandbox in a temp folder, create `user` with a write token and point every client at it."""
+    data_dir = Path(tempfile.mkdtemp(prefix="hftour-hub-"))
+    server = BackgroundServer(data_dir / "store").start()
+    token = UserDB(data_dir / "store").add_user(user, orgs=orgs)
+    point_clients_at(server.url, token, cache_dir=data_dir / "client-cache")
+    session = HubSession("sandbox", server.url, user, list(orgs), server=server, data_dir=data_dir)
+    atexit.register(session.stop)
+    return session
+
+
+def start_for_notebook() -> HubSession:
+    """Notebook 09's connection step: the sandbox in offline mode, the real Hub (your own token) in hub mode."""
+    from ..setup import mode
+
+    if mode() == "offline":
+        session = start_sandbox()
+    else:
+        from huggingface_hub import get_token, whoami
+
+        if get_token() is None:
+            raise RuntimeError("Hub mode needs a Hugging Face token with write access: run `hf auth login` "
+                               "(or set HF_TOKEN), or use HFTOUR_MODE=offline to practise on the local sandbox.")
+        from huggingface_hub import constants
+
+        info = whoami()
+        session = HubSession("hub", constants.ENDPOINT, info["name"], [o["name"] for o in info.get("orgs", [])])
+    print(session.banner())
+    return session
