@@ -71,12 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="rebuild even if current")
     build.set_defaults(func=_standins_build)
     standins.add_parser("list", help="every stand-in and its state").set_defaults(func=_standins_list)
-    try:
-        from .hub.cli import register
-    except ImportError:  # the sandbox is optional while it is being written
-        pass
-    else:
-        register(commands)
+    from .hub.cli import register
+
+    register(commands)
     return parser
 
 
