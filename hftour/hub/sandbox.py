@@ -8,6 +8,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from .server import BackgroundServer
@@ -28,6 +29,7 @@ class HubSession:
     orgs: list[str] = field(default_factory=list)
     server: BackgroundServer | None = None
     data_dir: Path | None = None
+    restore: Callable[[], None] | None = None
 
     def banner(self) -> str:
         """The line start_for_notebook() prints."""
@@ -37,7 +39,10 @@ class HubSession:
         return f"hftour hub | HUB: the real Hugging Face Hub, logged in as '{self.user}'; pushes are public unless private=True"
 
     def stop(self) -> None:
-        """Stop the sandbox server and delete its data (no-op for the real Hub)."""
+        """Stop the sandbox, point the clients back where they were and delete its data (no-op for the real Hub)."""
+        if self.restore is not None:
+            self.restore()
+            self.restore = None
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -46,43 +51,70 @@ class HubSession:
             self.data_dir = None
 
 
-def point_clients_at(endpoint: str, token: str, cache_dir: Path | None = None) -> None:
+def point_clients_at(endpoint: str, token: str, cache_dir: Path | None = None) -> Callable[[], None]:
     """Send huggingface_hub, transformers and datasets (already imported or not) to `endpoint`, online, with `token`.
 
-    The libraries read HF_ENDPOINT and the offline flags when they are imported, so the module-level copies
-    are updated too. With `cache_dir`, downloads and stored logins go there instead of the current HF cache.
+    The libraries read HF_ENDPOINT and the offline flags when they are imported, so their module-level copies
+    are updated too; large files go through classic git-LFS (Xet off). With `cache_dir`, downloads and stored
+    logins go there instead of the current HF cache. Returns a function that puts everything back.
     """
-    endpoint = endpoint.rstrip("/")
-    os.environ["HF_ENDPOINT"] = endpoint
-    os.environ["HF_TOKEN"] = token
-    os.environ["HF_HUB_DISABLE_XET"] = "1"
-    for name in _OFFLINE_VARS:
-        os.environ.pop(name, None)
     import datasets.config
     import huggingface_hub
     from huggingface_hub import constants
 
-    constants.ENDPOINT = endpoint
-    constants.HUGGINGFACE_CO_URL_TEMPLATE = endpoint + "/{repo_id}/resolve/{revision}/{filename}"
-    constants.HF_HUB_OFFLINE = False
-    constants.HF_HUB_DISABLE_XET = True  # the sandbox speaks classic git-LFS for large files, not Xet
-    constants.HF_URL_HOSTS = frozenset(constants.HF_URL_HOSTS | {urlsplit(endpoint).hostname})
-    huggingface_hub.hf_api.api.endpoint = endpoint  # the object behind huggingface_hub.whoami, create_repo, ...
-    datasets.config.HF_ENDPOINT = endpoint
-    datasets.config.HUB_DATASETS_URL = endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}"
-    datasets.config.HF_HUB_OFFLINE = datasets.config.HF_DATASETS_OFFLINE = False
+    endpoint = endpoint.rstrip("/")
+    env = {"HF_ENDPOINT": endpoint, "HF_TOKEN": token, "HF_HUB_DISABLE_XET": "1", **{v: None for v in _OFFLINE_VARS}}
+    attrs: list[tuple[object, str, object]] = [
+        (constants, "ENDPOINT", endpoint),
+        (constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}"),
+        (constants, "HF_HUB_OFFLINE", False),
+        (constants, "HF_HUB_DISABLE_XET", True),
+        (constants, "HF_URL_HOSTS", frozenset(constants.HF_URL_HOSTS | {urlsplit(endpoint).hostname})),
+        (huggingface_hub.hf_api.api, "endpoint", endpoint),  # the object behind huggingface_hub.whoami, create_repo...
+        (datasets.config, "HF_ENDPOINT", endpoint),
+        (datasets.config, "HUB_DATASETS_URL", endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}"),
+        (datasets.config, "HF_HUB_OFFLINE", False),
+        (datasets.config, "HF_DATASETS_OFFLINE", False),
+    ]
     transformers_hub = sys.modules.get("transformers.utils.hub")
-    if transformers_hub is not None and hasattr(transformers_hub, "HF_HUB_OFFLINE"):
-        transformers_hub.HF_HUB_OFFLINE = False
+    if transformers_hub is not None:
+        if hasattr(transformers_hub, "HF_HUB_OFFLINE"):
+            attrs.append((transformers_hub, "HF_HUB_OFFLINE", False))
+        if hasattr(transformers_hub, "_hf_api"):
+            attrs.append((transformers_hub, "_hf_api", None))  # transformers' shared HfApi keeps its first endpoint
     if cache_dir is not None:
         hub_cache, data_cache = cache_dir / "hub", cache_dir / "datasets"
-        os.environ["HF_HUB_CACHE"], os.environ["HF_DATASETS_CACHE"] = str(hub_cache), str(data_cache)
-        constants.HF_HUB_CACHE = constants.HUGGINGFACE_HUB_CACHE = str(hub_cache)
-        constants.HF_TOKEN_PATH = str(cache_dir / "token")
-        constants.HF_STORED_TOKENS_PATH = str(cache_dir / "stored_tokens")
-        datasets.config.HF_DATASETS_CACHE = data_cache
-        datasets.config.DOWNLOADED_DATASETS_PATH = data_cache / datasets.config.DOWNLOADED_DATASETS_DIR
-        datasets.config.EXTRACTED_DATASETS_PATH = data_cache / datasets.config.EXTRACTED_DATASETS_DIR
+        env.update(HF_HUB_CACHE=str(hub_cache), HF_DATASETS_CACHE=str(data_cache))
+        attrs += [
+            (constants, "HF_HUB_CACHE", str(hub_cache)),
+            (constants, "HUGGINGFACE_HUB_CACHE", str(hub_cache)),
+            (constants, "HF_TOKEN_PATH", str(cache_dir / "token")),
+            (constants, "HF_STORED_TOKENS_PATH", str(cache_dir / "stored_tokens")),
+            (datasets.config, "HF_DATASETS_CACHE", data_cache),
+            (datasets.config, "DOWNLOADED_DATASETS_PATH", data_cache / datasets.config.DOWNLOADED_DATASETS_DIR),
+            (datasets.config, "EXTRACTED_DATASETS_PATH",
+             data_cache / datasets.config.DOWNLOADED_DATASETS_DIR / datasets.config.EXTRACTED_DATASETS_DIR),
+        ]
+    old_env = {name: os.environ.get(name) for name in env}
+    old_attrs = [(obj, name, getattr(obj, name)) for obj, name, _ in attrs]
+    _set_env(env)
+    for obj, name, value in attrs:
+        setattr(obj, name, value)
+
+    def restore() -> None:
+        _set_env(old_env)
+        for obj, name, value in old_attrs:
+            setattr(obj, name, value)
+
+    return restore
+
+
+def _set_env(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def start_sandbox(user: str = SANDBOX_USER, orgs: tuple[str, ...] = (SANDBOX_ORG,)) -> HubSession:
@@ -90,8 +122,8 @@ def start_sandbox(user: str = SANDBOX_USER, orgs: tuple[str, ...] = (SANDBOX_ORG
     data_dir = Path(tempfile.mkdtemp(prefix="hftour-hub-"))
     server = BackgroundServer(data_dir / "store").start()
     token = UserDB(data_dir / "store").add_user(user, orgs=orgs)
-    point_clients_at(server.url, token, cache_dir=data_dir / "client-cache")
-    session = HubSession("sandbox", server.url, user, list(orgs), server=server, data_dir=data_dir)
+    restore = point_clients_at(server.url, token, cache_dir=data_dir / "client-cache")
+    session = HubSession("sandbox", server.url, user, list(orgs), server=server, data_dir=data_dir, restore=restore)
     atexit.register(session.stop)
     return session
 

@@ -1,0 +1,51 @@
+"""`hftour hub user add` and `hftour hub serve` through the real command line."""
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from hftour.cli import main
+
+
+def test_user_add_prints_the_token_last(tmp_path, capsys):
+    assert main(["hub", "user", "add", "alice", "--data", str(tmp_path)]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["hub", "user", "add", "alice", "--data", str(tmp_path), "--read-only"]) == 0
+    read_token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert token.startswith("hf_") and read_token.startswith("hf_") and token != read_token
+    assert main(["hub", "user", "add", "../evil", "--data", str(tmp_path)]) == 2
+    assert "not a valid user name" in capsys.readouterr().err
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_binds_loopback_prints_endpoint_and_persists(tmp_path, capsys):
+    main(["hub", "user", "add", "alice", "--data", str(tmp_path)])
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "hftour", "hub", "serve", "--port", str(port),
+                               "--data", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = [server.stdout.readline() for _ in range(2)]
+        assert f"endpoint http://127.0.0.1:{port}" in lines[1]
+        headers = {"Authorization": f"Bearer {token}"}
+        for _ in range(100):
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/whoami-v2", headers=headers)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert response.json()["name"] == "alice"
+        created = httpx.post(f"http://127.0.0.1:{port}/api/repos/create", headers=headers, json={"name": "kept"})
+        assert created.status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stdout.close()
+    assert (tmp_path / "repos" / "model" / "alice" / "kept" / "repo.json").exists()
