@@ -114,3 +114,24 @@ def test_hub_mode_needs_a_token(monkeypatch):
     monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
     with pytest.raises(RuntimeError, match="hf auth login"):
         start_for_notebook()
+
+
+def test_class_sandbox_from_the_environment(tmp_path, monkeypatch, capsys):
+    from huggingface_hub import HfApi, constants
+
+    from hftour.hub.server import BackgroundServer
+    from hftour.hub.users import UserDB
+
+    monkeypatch.setitem(hsetup._state, "mode", "offline")
+    token = UserDB(tmp_path).add_user("ada")
+    with BackgroundServer(tmp_path) as server:
+        monkeypatch.setenv("HFTOUR_HUB_ENDPOINT", server.url)
+        monkeypatch.setenv("HFTOUR_HUB_TOKEN", token)
+        hub = start_for_notebook()
+        try:
+            assert hub.user == "ada" and constants.ENDPOINT == server.url
+            assert f"class sandbox at {server.url}" in capsys.readouterr().out
+            assert HfApi().create_repo("shared").repo_id == "ada/shared"
+        finally:
+            hub.stop()
+        assert constants.ENDPOINT != server.url

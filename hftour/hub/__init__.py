@@ -4,7 +4,8 @@ Pieces: `store` (repos, commits, refs and blobs on disk), `users` (accounts and 
 `server` (the Starlette app and a background runner), `sandbox` (what notebook 09 calls),
 `cli` (`hftour hub serve` and `hftour hub user add`).
 """
+from .sandbox import HubSession, start_for_notebook
 from .store import HubStore
 from .users import UserDB
 
-__all__ = ["HubStore", "UserDB"]
+__all__ = ["HubStore", "UserDB", "HubSession", "start_for_notebook"]

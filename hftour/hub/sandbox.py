@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,7 +22,7 @@ _OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"
 
 @dataclass
 class HubSession:
-    """Which Hub the notebook talks to: mode ('sandbox' or 'hub'), endpoint, user name and organisations."""
+    """Which Hub the notebook talks to: mode ('sandbox', 'class' or 'hub'), endpoint, user name and organisations."""
 
     mode: str
     endpoint: str
@@ -36,6 +37,8 @@ class HubSession:
         if self.mode == "sandbox":
             return (f"hftour hub | SANDBOX: a private Hub on this machine (loopback only), logged in as "
                     f"'{self.user}' with a write token; nothing you push leaves this computer")
+        if self.mode == "class":
+            return f"hftour hub | SANDBOX: the class sandbox at {self.endpoint}, logged in as '{self.user}'"
         return f"hftour hub | HUB: the real Hugging Face Hub, logged in as '{self.user}'; pushes are public unless private=True"
 
     def stop(self) -> None:
@@ -128,11 +131,32 @@ def start_sandbox(user: str = SANDBOX_USER, orgs: tuple[str, ...] = (SANDBOX_ORG
     return session
 
 
+def join_class_sandbox(endpoint: str, token: str) -> HubSession:
+    """Use a sandbox an instructor runs with `hftour hub serve` (HFTOUR_HUB_ENDPOINT / HFTOUR_HUB_TOKEN)."""
+    if not token:
+        raise RuntimeError("HFTOUR_HUB_ENDPOINT is set but HFTOUR_HUB_TOKEN is not: ask for a token "
+                           "(`hftour hub user add NAME` on the sandbox) and set HFTOUR_HUB_TOKEN.")
+    data_dir = Path(tempfile.mkdtemp(prefix="hftour-hub-client-"))
+    restore = point_clients_at(endpoint, token, cache_dir=data_dir)
+    from huggingface_hub import whoami
+
+    info = whoami()
+    session = HubSession("class", endpoint, info["name"], [o["name"] for o in info.get("orgs", [])],
+                         data_dir=data_dir, restore=restore)
+    atexit.register(session.stop)
+    return session
+
+
 def start_for_notebook() -> HubSession:
-    """Notebook 09's connection step: the sandbox in offline mode, the real Hub (your own token) in hub mode."""
+    """Notebook 09's connection step: offline, a private sandbox (or the class one named by HFTOUR_HUB_ENDPOINT);
+    in hub mode, the real Hub with your own token. Prints which."""
     from ..setup import mode
 
-    if mode() == "offline":
+    # Trainer asks huggingface_hub for progress bars, which setup() switched off; that refusal is only noise here.
+    warnings.filterwarnings("ignore", message="Cannot enable progress bars")
+    if mode() == "offline" and os.environ.get("HFTOUR_HUB_ENDPOINT"):
+        session = join_class_sandbox(os.environ["HFTOUR_HUB_ENDPOINT"], os.environ.get("HFTOUR_HUB_TOKEN", ""))
+    elif mode() == "offline":
         session = start_sandbox()
     else:
         from huggingface_hub import get_token, whoami
