@@ -1,4 +1,5 @@
 """The sandbox driven by the real huggingface_hub client (and raw HTTP for what a client would never send)."""
+import hashlib
 import os
 
 import httpx
@@ -222,3 +223,19 @@ def test_unknown_endpoints_answer_404_and_xet_is_declined(hub):
     response = httpx.get(f"{hub.url}/api/models/alice/demo/xet-write-token/main",
                          headers={"Authorization": f"Bearer {hub.tokens['alice']}"})
     assert response.status_code == 501 and "HF_HUB_DISABLE_XET" in response.json()["error"]
+
+
+def test_byte_ranges_and_etags(hub):
+    api = hub.api["alice"]
+    api.create_repo("demo")
+    data = bytes(range(256)) * 8192  # 2 MiB, stored as LFS (binary)
+    api.upload_file(path_or_fileobj=data, path_in_repo="w.bin", repo_id="alice/demo", commit_message="w")
+    api.upload_file(path_or_fileobj=b"plain text", path_in_repo="t.txt", repo_id="alice/demo", commit_message="t")
+    url = f"{hub.url}/alice/demo/resolve/main/w.bin"
+    part = httpx.get(url, headers={"Range": "bytes=1048570-1048585"})
+    assert part.status_code == 206 and part.content == data[1048570:1048586]
+    assert httpx.get(url).content == data
+    assert httpx.head(url).headers["etag"] == f'"{hashlib.sha256(data).hexdigest()}"'  # LFS files: sha256
+    text = httpx.head(f"{hub.url}/alice/demo/resolve/main/t.txt")
+    assert text.headers["etag"] == '"' + hashlib.sha1(b"blob 10\x00plain text").hexdigest() + '"'  # git blob id
+    assert text.headers["x-repo-commit"] == api.model_info("alice/demo").sha

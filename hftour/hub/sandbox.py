@@ -147,13 +147,27 @@ def join_class_sandbox(endpoint: str, token: str) -> HubSession:
     return session
 
 
+def _keep_upload_bars_off() -> None:
+    """Honour HF_HUB_DISABLE_PROGRESS_BARS=1 (set by setup()) even if huggingface_hub was imported before it.
+
+    Trainer switches huggingface_hub's bars back on after each push unless the setting has priority, and
+    upload bars would flood the notebook; the refusal it then gets is only a warning, silenced here.
+    """
+    import huggingface_hub.utils.tqdm  # noqa: F401  (the package re-exports a class of the same name)
+    from huggingface_hub import constants
+
+    hub_tqdm = sys.modules["huggingface_hub.utils.tqdm"]
+    if os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS", "").lower() in ("1", "true", "yes", "on"):
+        constants.HF_HUB_DISABLE_PROGRESS_BARS = hub_tqdm.HF_HUB_DISABLE_PROGRESS_BARS = True
+    warnings.filterwarnings("ignore", message="Cannot enable progress bars")
+
+
 def start_for_notebook() -> HubSession:
     """Notebook 09's connection step: offline, a private sandbox (or the class one named by HFTOUR_HUB_ENDPOINT);
     in hub mode, the real Hub with your own token. Prints which."""
     from ..setup import mode
 
-    # Trainer asks huggingface_hub for progress bars, which setup() switched off; that refusal is only noise here.
-    warnings.filterwarnings("ignore", message="Cannot enable progress bars")
+    _keep_upload_bars_off()
     if mode() == "offline" and os.environ.get("HFTOUR_HUB_ENDPOINT"):
         session = join_class_sandbox(os.environ["HFTOUR_HUB_ENDPOINT"], os.environ.get("HFTOUR_HUB_TOKEN", ""))
     elif mode() == "offline":
