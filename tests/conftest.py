@@ -14,3 +14,25 @@ def _no_network():
     block_network()
     yield
     allow_network()
+
+
+@pytest.fixture
+def offline_setup():
+    """Run hftour.setup(mode="offline") for one test, then undo what it changed in the environment and libraries."""
+    import sys
+
+    import hftour
+
+    saved_env = dict(os.environ)
+    patched = ["huggingface_hub.constants", "transformers.utils.hub", "datasets.config", "evaluate.config"]
+    saved_attrs = {name: dict(vars(sys.modules[name])) for name in patched if name in sys.modules}
+    hftour.setup(mode="offline")
+    yield
+    os.environ.clear()
+    os.environ.update(saved_env)
+    for name, attrs in saved_attrs.items():
+        module = sys.modules[name]
+        for attr in ("HF_HUB_OFFLINE", "HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_DATASETS_OFFLINE",
+                     "HF_EVALUATE_OFFLINE"):
+            if attr in attrs:
+                setattr(module, attr, attrs[attr])

@@ -2,12 +2,10 @@
 import pytest
 from transformers import AutoTokenizer
 
-import hftour
 from hftour.errors import NoStandinError
 
 
-def test_unknown_id_offline_names_the_fix():
-    hftour.setup(mode="offline")
+def test_unknown_id_offline_names_the_fix(offline_setup):
     with pytest.raises(NoStandinError) as info:
         AutoTokenizer.from_pretrained("someone/not-a-standin")
     message = str(info.value)
