@@ -1,0 +1,134 @@
+"""The chat stand-in (SmolLM2-135M-Instruct): a small Llama trained on conversations built from data/chat/pairs.txt."""
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import torch
+
+from ..paths import DATA_DIR
+from .causal import block_batches, perplexity, read_pieces
+from .training import seed_everything, train_loop
+
+PAIRS_FILE = DATA_DIR / "chat" / "pairs.txt"
+
+# The chat template SmolLM2-Instruct ships: ChatML turns, and a default system turn when the chat has none.
+SMOLLM2_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}"
+    "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]  # ids 0, 1, 2 as in the real vocabulary
+
+
+def read_pairs(path: Path = PAIRS_FILE) -> tuple[list[str], list[tuple[str, str]]]:
+    """(system prompts, [(question template, answer template)]) from data/chat/pairs.txt."""
+    systems, pairs, section, question = [], [], None, None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            section = None if not line.strip() else section
+            continue
+        if line.startswith("@system"):
+            section = "system"
+        elif line.startswith("Q: "):
+            question, section = line[3:].strip(), None
+        elif line.startswith("A: "):
+            pairs.append((question, line[3:].strip()))
+        elif section == "system":
+            systems.append(line.strip())
+    return systems, pairs
+
+
+def conversations(count: int, seed: int) -> list[list[dict]]:
+    """`count` chats of 1 to 3 exchanges (seeded), half of them with a system message; the training data."""
+    slots, _ = read_pieces()
+    systems, pairs = read_pairs()
+    rng = random.Random(seed)
+    chats = []
+    for _ in range(count):
+        chat = [{"role": "system", "content": rng.choice(systems)}] if rng.random() < 0.5 else []
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            q, a = rng.choice(pairs)
+            fill = {}  # the same filler for a slot in the question and its answer
+
+            def one(match: re.Match) -> str:
+                key = match.group(1)
+                fill.setdefault(key, rng.choice(slots[key]))
+                return fill[key]
+
+            chat += [{"role": "user", "content": re.sub(r"\{(\w+)\}", one, q)},
+                     {"role": "assistant", "content": re.sub(r"\{(\w+)\}", one, a)}]
+        chats.append(chat)
+    return chats
+
+
+def chat_tokenizer(texts: list[str], vocab_size: int):
+    """SmolLM2's tokenizer design: byte-level BPE with <|endoftext|>=0, <|im_start|>=1, <|im_end|>=2 and the chat template."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Tokenizer
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIALS, show_progress=False)
+    model = json.loads(bpe._tokenizer.to_str())["model"]
+    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
+    tokenizer = GPT2Tokenizer(vocab=dict(model["vocab"]), merges=merges, unk_token=SPECIALS[0], bos_token=SPECIALS[1],
+                              eos_token=SPECIALS[2], pad_token=SPECIALS[2], add_prefix_space=False,
+                              model_max_length=8192)
+    tokenizer.chat_template = SMOLLM2_TEMPLATE
+    return tokenizer
+
+
+def chat_blocks(tokenizer, chats: list[list[dict]], block: int) -> torch.Tensor:
+    """Rendered chats, each followed by <|endoftext|>, cut into rows of `block` tokens."""
+    texts = [tokenizer.apply_chat_template(chat, tokenize=False) for chat in chats]
+    ids: list[int] = []
+    for row in tokenizer(texts)["input_ids"]:
+        ids += row + [tokenizer.unk_token_id]
+    usable = len(ids) // block * block
+    return torch.tensor(ids[:usable]).view(-1, block)
+
+
+@torch.no_grad()
+def answers_that_stop(model, tokenizer, chats: list[list[dict]], max_new_tokens: int = 64) -> float:
+    """Share of chats (cut before their last answer) whose greedy reply ends with <|im_end|>; a held-out figure."""
+    stopped = 0
+    for chat in chats:
+        inputs = tokenizer.apply_chat_template(chat[:-1], add_generation_prompt=True, return_tensors="pt",
+                                               return_dict=True)
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+        stopped += tokenizer.eos_token_id in out[0, inputs["input_ids"].shape[1]:].tolist()
+    return stopped / len(chats)
+
+
+def smollm2_instruct(spec, out: Path, store, progress: bool = True) -> dict:
+    """LlamaForCausalLM (small) trained from scratch on chats rendered with SmolLM2's template; answers, then <|im_end|>."""
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    o = spec.options
+    train, heldout = conversations(o.get("chats", 4000), seed=11), conversations(40, seed=12)
+    texts = [m["content"] for chat in train for m in chat] + ["system user assistant"] * 50
+    tokenizer = chat_tokenizer(texts, o.get("vocab_size", 2000))
+    block = o.get("block", 128)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=o.get("hidden", 192), intermediate_size=o.get("ffn", 512),
+                         num_hidden_layers=o.get("layers", 3), num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=2048, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2,
+                         pad_token_id=2, rms_norm_eps=1e-5)
+    seed_everything(0)
+    model = LlamaForCausalLM(config)
+    blocks = chat_blocks(tokenizer, train, block)
+    losses = train_loop(model, block_batches(blocks, o.get("batch_size", 16), seed=0), epochs=1, lr=o.get("lr", 2e-3),
+                        desc="smollm2-instruct", progress=progress)
+    ppl = perplexity(model, chat_blocks(tokenizer, heldout, block))
+    model.generation_config = GenerationConfig(bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    stops = answers_that_stop(model, tokenizer, heldout[:10], max_new_tokens=48)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return {"architecture": f"LlamaForCausalLM, {config.num_hidden_layers} layers, hidden {config.hidden_size}, "
+                            f"{model.num_parameters():,} parameters, byte-level BPE of {len(tokenizer):,} tokens "
+                            "(the real one: 30 layers, hidden 576, 135 M parameters, 49,152 tokens)",
+            "base": "none: trained from scratch",
+            "trained_on": f"{len(train):,} chats built from data/chat/pairs.txt, rendered with the chat template ({len(losses)} steps)",
+            "metrics": {"heldout_perplexity": round(ppl, 2), "heldout_replies_ending_with_im_end": round(stops, 2)}}
