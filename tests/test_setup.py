@@ -22,10 +22,10 @@ def test_auto_is_offline_without_network(monkeypatch):
     assert resolve_mode("auto") == "offline"  # conftest blocks the probe, as on a machine with no network
 
 
-def test_offline_setup_points_at_standins_even_after_import(offline_setup, capsys):
+def test_offline_setup_points_at_standins_even_after_import(offline_setup):
     import huggingface_hub.constants as hub_constants
 
-    banner = capsys.readouterr().out
+    banner = hftour.banner()
     assert "OFFLINE" in banner and "stand-ins" in banner
     assert hub_constants.HF_HUB_OFFLINE is True
     assert os.environ["HF_HOME"].startswith(str(hftour.paths.hftour_home()))
