@@ -69,6 +69,7 @@ def _patch_imported_libraries(hf_home: str) -> None:
 def use_standins() -> None:
     """Offline mode: send every Hub lookup to hftour's stand-in cache and forbid network calls to the Hub."""
     from .errors import check_standins, install_missing_id_hint
+    from .metrics import install_metric_modules
 
     hf_home = str(standin_hf_home())
     check_standins()
@@ -77,6 +78,7 @@ def use_standins() -> None:
     os.environ.pop("HF_HUB_CACHE", None)
     _patch_imported_libraries(hf_home)
     install_missing_id_hint()
+    install_metric_modules(hf_home)  # evaluate.load("accuracy"/"f1") offline (hftour/metrics)
 
 
 def pick_device() -> str:
