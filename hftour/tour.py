@@ -12,6 +12,26 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 
+def scrub_paths(notebook: nbformat.NotebookNode, root: Path) -> None:
+    """Make saved outputs name files relative to the repo (and ~ for the home folder), not this machine's paths."""
+    replacements = [(str(root.resolve()) + "/", ""), (str(Path.home()) + "/", "~/")]
+
+    def clean(text: str) -> str:
+        for old, new in replacements:
+            text = text.replace(old, new)
+        return text
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "traceback" in output:
+                output["traceback"] = [clean(line) for line in output["traceback"]]
+            if "text" in output:
+                output["text"] = clean(output["text"])
+            for kind, value in output.get("data", {}).items():
+                if kind.startswith("text/") and isinstance(value, str):
+                    output["data"][kind] = clean(value)
+
+
 def run_notebook(path: Path, inplace: bool = False, timeout: int = 600) -> tuple[str, float]:
     """Execute one notebook in its own folder; returns (status, seconds) and optionally saves the outputs."""
     notebook = nbformat.read(path, as_version=4)
@@ -25,6 +45,7 @@ def run_notebook(path: Path, inplace: bool = False, timeout: int = 600) -> tuple
         status = "FAILED: " + str(err).strip().splitlines()[-1][:120]
     seconds = time.perf_counter() - start
     if inplace and status == "ok":
+        scrub_paths(notebook, Path(__file__).resolve().parents[1])
         nbformat.write(notebook, path)
     return status, seconds
 

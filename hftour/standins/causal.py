@@ -162,7 +162,7 @@ def gpt2(spec, out: Path, store, progress: bool = True) -> dict:
     block = o.get("block", 128)
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=o.get("n_positions", 256), n_embd=o.get("n_embd", 256),
                         n_layer=o.get("n_layer", 4), n_head=o.get("n_head", 4), bos_token_id=tokenizer.eos_token_id,
-                        eos_token_id=tokenizer.eos_token_id,
+                        eos_token_id=tokenizer.eos_token_id, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
                         task_specific_params={"text-generation": {"do_sample": True, "max_length": 50}})
     seed_everything(0)
     model = GPT2LMHeadModel(config)

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from ..paths import DATA_DIR
-from .causal import block_batches, perplexity, read_pieces
+from .causal import read_pieces
 from .training import seed_everything, train_loop
 
 PAIRS_FILE = DATA_DIR / "chat" / "pairs.txt"
@@ -81,26 +81,53 @@ def chat_tokenizer(texts: list[str], vocab_size: int):
     return tokenizer
 
 
-def chat_blocks(tokenizer, chats: list[list[dict]], block: int) -> torch.Tensor:
-    """Rendered chats, each followed by <|endoftext|>, cut into rows of `block` tokens."""
-    texts = [tokenizer.apply_chat_template(chat, tokenize=False) for chat in chats]
+def chat_rows(tokenizer, chat: list[dict], max_length: int) -> tuple[list[int], list[int]]:
+    """(input ids, labels) of one rendered chat; only the assistant's words and its <|im_end|> are learned (-100 elsewhere)."""
     ids: list[int] = []
-    for row in tokenizer(texts)["input_ids"]:
-        ids += row + [tokenizer.unk_token_id]
-    usable = len(ids) // block * block
-    return torch.tensor(ids[:usable]).view(-1, block)
+    labels: list[int] = []
+    rendered = ""
+    for turn in range(len(chat)):
+        prompt = tokenizer.apply_chat_template(chat[:turn], add_generation_prompt=chat[turn]["role"] == "assistant",
+                                               tokenize=False) if turn else ""
+        full = tokenizer.apply_chat_template(chat[:turn + 1], tokenize=False)
+        for text, learn in ((prompt[len(rendered):], False), (full[len(prompt) if turn else 0:], chat[turn]["role"] == "assistant")):
+            piece = tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
+            ids += piece
+            labels += piece if learn else [-100] * len(piece)
+        rendered = full
+    return ids[:max_length], labels[:max_length]
+
+
+def chat_batches(tokenizer, chats: list[list[dict]], batch_size: int, max_length: int, seed: int):
+    """A re-iterable source of shuffled, right-padded chat batches whose labels cover the assistant turns only."""
+    rows = [chat_rows(tokenizer, chat, max_length) for chat in chats]
+    rng = random.Random(seed)
+
+    def batches():
+        order = list(range(len(rows)))
+        rng.shuffle(order)
+        for start in range(0, len(order) - batch_size + 1, batch_size):
+            picked = [rows[i] for i in order[start:start + batch_size]]
+            width = max(len(ids) for ids, _ in picked)
+            pad = [width - len(ids) for ids, _ in picked]
+            yield {"input_ids": torch.tensor([ids + [tokenizer.pad_token_id] * p for (ids, _), p in zip(picked, pad)]),
+                   "attention_mask": torch.tensor([[1] * len(ids) + [0] * p for (ids, _), p in zip(picked, pad)]),
+                   "labels": torch.tensor([labels + [-100] * p for (_, labels), p in zip(picked, pad)])}
+
+    return batches
 
 
 @torch.no_grad()
-def answers_that_stop(model, tokenizer, chats: list[list[dict]], max_new_tokens: int = 64) -> float:
-    """Share of chats (cut before their last answer) whose greedy reply ends with <|im_end|>; a held-out figure."""
-    stopped = 0
+def heldout_replies(model, tokenizer, chats: list[list[dict]], max_new_tokens: int = 64) -> tuple[float, float]:
+    """(share of greedy replies that end with <|im_end|>, share that say the expected answer) for chats cut before their last answer."""
+    stopped = exact = 0
     for chat in chats:
         inputs = tokenizer.apply_chat_template(chat[:-1], add_generation_prompt=True, return_tensors="pt",
                                                return_dict=True)
-        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-        stopped += tokenizer.eos_token_id in out[0, inputs["input_ids"].shape[1]:].tolist()
-    return stopped / len(chats)
+        new = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)[0, inputs["input_ids"].shape[1]:]
+        stopped += tokenizer.eos_token_id in new.tolist()
+        exact += tokenizer.decode(new, skip_special_tokens=True).strip() == chat[-1]["content"]
+    return stopped / len(chats), exact / len(chats)
 
 
 def smollm2_instruct(spec, out: Path, store, progress: bool = True) -> dict:
@@ -118,17 +145,18 @@ def smollm2_instruct(spec, out: Path, store, progress: bool = True) -> dict:
                          pad_token_id=2, rms_norm_eps=1e-5)
     seed_everything(0)
     model = LlamaForCausalLM(config)
-    blocks = chat_blocks(tokenizer, train, block)
-    losses = train_loop(model, block_batches(blocks, o.get("batch_size", 16), seed=0), epochs=1, lr=o.get("lr", 2e-3),
-                        desc="smollm2-instruct", progress=progress)
-    ppl = perplexity(model, chat_blocks(tokenizer, heldout, block))
+    batches = chat_batches(tokenizer, train, o.get("batch_size", 16), block, seed=0)
+    losses = train_loop(model, batches, epochs=o.get("epochs", 1), lr=o.get("lr", 2e-3), desc="smollm2-instruct",
+                        progress=progress)
     model.generation_config = GenerationConfig(bos_token_id=1, eos_token_id=2, pad_token_id=2)
-    stops = answers_that_stop(model, tokenizer, heldout[:10], max_new_tokens=48)
+    stops, exact = heldout_replies(model, tokenizer, heldout, max_new_tokens=64)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return {"architecture": f"LlamaForCausalLM, {config.num_hidden_layers} layers, hidden {config.hidden_size}, "
                             f"{model.num_parameters():,} parameters, byte-level BPE of {len(tokenizer):,} tokens "
                             "(the real one: 30 layers, hidden 576, 135 M parameters, 49,152 tokens)",
             "base": "none: trained from scratch",
-            "trained_on": f"{len(train):,} chats built from data/chat/pairs.txt, rendered with the chat template ({len(losses)} steps)",
-            "metrics": {"heldout_perplexity": round(ppl, 2), "heldout_replies_ending_with_im_end": round(stops, 2)}}
+            "trained_on": f"{len(train):,} chats built from data/chat/pairs.txt, rendered with the chat template; "
+                          f"the loss covers the assistant turns only ({len(losses)} steps)",
+            "metrics": {"heldout_replies_ending_with_im_end": round(stops, 2),
+                        "heldout_replies_equal_to_the_expected_answer": round(exact, 2)}}
