@@ -1,4 +1,4 @@
-"""Tokenizer stand-ins: the real tokenizer designs (byte-level BPE, SentencePiece Unigram) trained on data/corpus."""
+"""Tokenizer-only stand-ins (RoBERTa's byte-level BPE) and the corpus helpers the tokenizer recipes share."""
 from __future__ import annotations
 
 import json
@@ -47,25 +47,4 @@ def roberta_tokenizer(spec, out: Path, store, progress: bool = True) -> dict:
     RobertaConfig(vocab_size=len(tokenizer), max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5,
                   pad_token_id=1, bos_token_id=0, eos_token_id=2).save_pretrained(out)
     return {"base": "none: trained from scratch", "architecture": f"tokenizer only (config.json, no weights): byte-level BPE, {len(tokenizer)} tokens (the real one: 50,265)",
-            "trained_on": "the project corpus in data/corpus (ids differ from the real vocabulary; special-token ids match)"}
-
-
-def t5_tokenizer(spec, out: Path, store, progress: bool = True) -> dict:
-    """T5's tokenizer design: SentencePiece Unigram with <pad>=0, </s>=1, <unk>=2 and 100 <extra_id_N> sentinels last."""
-    from tokenizers import SentencePieceUnigramTokenizer
-    from transformers import T5Config, T5Tokenizer
-
-    vocab_size = spec.options.get("vocab_size", 1000)
-    unigram = SentencePieceUnigramTokenizer()
-    unigram.train_from_iterator(corpus_lines(), vocab_size=vocab_size, special_tokens=["<pad>", "</s>", "<unk>"],
-                                unk_token="<unk>", show_progress=False)
-    trained = json.loads(unigram._tokenizer.to_str())["model"]["vocab"]
-    specials, learned = trained[:3], trained[3:]
-    learned = sorted(_stable_scores(learned), key=lambda p: (-p[1], p[0]))
-    pieces = [tuple(p) for p in specials] + learned
-    sentinels = [(f"<extra_id_{i}>", 0.0) for i in range(99, -1, -1)]  # as in the real vocabulary: 0 is the last id
-    tokenizer = T5Tokenizer(vocab=pieces + sentinels, model_max_length=512)
-    tokenizer.save_pretrained(out)
-    T5Config(vocab_size=len(tokenizer), d_model=512, d_ff=2048, num_layers=6, num_heads=8).save_pretrained(out)
-    return {"base": "none: trained from scratch", "architecture": f"tokenizer only (config.json, no weights): SentencePiece Unigram, {len(tokenizer)} tokens (the real one: 32,100)",
             "trained_on": "the project corpus in data/corpus (ids differ from the real vocabulary; special-token ids match)"}

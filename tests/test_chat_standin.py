@@ -1,0 +1,50 @@
+"""The SmolLM2-Instruct stand-in keeps the ChatML layout, learns only assistant turns, answers and then stops."""
+import huggingface_hub.constants
+import pytest
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from hftour.standins.chat import chat_rows, conversations, heldout_replies
+from hftour.standins.store import StandinStore
+
+SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+@pytest.fixture(scope="module")
+def store():
+    store = StandinStore()
+    store.build(only=[SMOL], progress=False)  # incremental: nothing to do once `make standins` built it
+    return store
+
+
+@pytest.fixture
+def smol(store, monkeypatch):
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(store.hub_cache))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    return AutoTokenizer.from_pretrained(SMOL), AutoModelForCausalLM.from_pretrained(SMOL)
+
+
+def test_chatml_special_tokens(smol):
+    tokenizer, _ = smol
+    assert tokenizer.convert_tokens_to_ids(["<|endoftext|>", "<|im_start|>", "<|im_end|>"]) == [0, 1, 2]
+    assert tokenizer.eos_token == "<|im_end|>"
+    rendered = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}], tokenize=False,
+                                             add_generation_prompt=True)
+    assert rendered.startswith("<|im_start|>system\n") and rendered.endswith("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_only_assistant_turns_are_learned(smol):
+    tokenizer, _ = smol
+    chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello, how are you?"},
+            {"role": "assistant", "content": "I am well."}, {"role": "user", "content": "Thanks a lot!"},
+            {"role": "assistant", "content": "Any time."}]
+    ids, labels = chat_rows(tokenizer, chat, max_length=512)
+    assert ids == tokenizer(tokenizer.apply_chat_template(chat, tokenize=False), add_special_tokens=False)["input_ids"]
+    learned = tokenizer.decode([t for t in labels if t != -100])
+    assert learned == "I am well.<|im_end|>\nAny time.<|im_end|>\n"
+
+
+def test_heldout_chats_get_the_expected_answer_and_stop(smol):
+    tokenizer, model = smol
+    stopped, exact = heldout_replies(model, tokenizer, conversations(40, seed=12))
+    print(f"held-out chats: {stopped:.2f} stopped with <|im_end|>, {exact:.2f} gave the expected answer")
+    assert stopped == 1.0 and exact >= 0.5
