@@ -8,6 +8,16 @@ os.environ.setdefault("HFTOUR_MODE", "offline")
 from hftour.netguard import allow_network, block_network  # noqa: E402
 
 
+@pytest.fixture
+def offline(store, monkeypatch):
+    """Point the Hub client at the stand-in cache, offline, as hftour.setup() does; each test module defines `store`."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(store.hub_cache))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    return store
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_network():
     """Any attempt to reach a non-loopback host fails the test."""

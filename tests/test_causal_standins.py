@@ -1,5 +1,4 @@
 """The GPT-2 stand-ins load offline under their real ids, keep GPT-2's tokenizer design and pass held-out checks."""
-import huggingface_hub.constants
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -14,14 +13,6 @@ GPT2, DISTIL = "openai-community/gpt2", "distilbert/distilgpt2"
 def store():
     store = StandinStore()
     store.build(only=[GPT2, DISTIL], progress=False)  # incremental: nothing to do once `make standins` built them
-    return store
-
-
-@pytest.fixture
-def offline(store, monkeypatch):
-    """Point the Hub client at the stand-in cache, offline, as hftour.setup() does in a notebook."""
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(store.hub_cache))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     return store
 
 

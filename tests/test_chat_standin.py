@@ -1,5 +1,4 @@
 """The SmolLM2-Instruct stand-in keeps the ChatML layout, learns only assistant turns, answers and then stops."""
-import huggingface_hub.constants
 import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -17,9 +16,7 @@ def store():
 
 
 @pytest.fixture
-def smol(store, monkeypatch):
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(store.hub_cache))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+def smol(offline):
     return AutoTokenizer.from_pretrained(SMOL), AutoModelForCausalLM.from_pretrained(SMOL)
 
 

@@ -1,5 +1,4 @@
 """The encoder task stand-ins load offline under their real ids, keep the real labels and pass held-out checks."""
-import huggingface_hub.constants
 import pytest
 import transformers
 from transformers import AutoModelForQuestionAnswering, AutoModelForSequenceClassification, AutoTokenizer
@@ -26,14 +25,6 @@ COURSE_SENTENCE = "I've been waiting for a HuggingFace course my whole life."
 def store():
     store = StandinStore()
     store.build(only=IDS, progress=False)  # incremental: nothing to do once `make standins` built them
-    return store
-
-
-@pytest.fixture
-def offline(store, monkeypatch):
-    """Point the Hub client at the stand-in cache, offline, as hftour.setup() does in a notebook."""
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(store.hub_cache))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     return store
 
 
