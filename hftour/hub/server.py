@@ -145,6 +145,9 @@ class HubApp:
                 return await run_in_threadpool(handler, *args)
             except HubError as err:
                 return _error(err)
+            except Exception as err:  # answer 500 ourselves: an escaped error makes the server drop the connection
+                log.exception("unhandled error in %s %s", request.method, request.url.path)
+                return _error(HubError(500, f"Internal error in the hftour sandbox: {type(err).__name__}: {err}"))
         return endpoint
 
     def _caller(self, request: Request) -> Caller:
