@@ -41,7 +41,7 @@ def _standins_build(args: argparse.Namespace) -> int:
 
     store = StandinStore()
     start = time.perf_counter()
-    timings = store.build(only=args.ids or None, force=args.force)
+    timings = store.build(only=args.ids or None, force=args.force, workers=args.workers)
     for repo_id, seconds in timings.items():
         facts = store.manifest()[repo_id]["facts"].get("metrics", {})
         shown = ", ".join(f"{k}={v}" for k, v in facts.items())
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     build = standins.add_parser("build", help="build the stand-ins whose recipe changed")
     build.add_argument("ids", nargs="*", help="only these repo ids (and what they need)")
     build.add_argument("--force", action="store_true", help="rebuild even if current")
+    build.add_argument("--workers", type=int, default=None, help="recipes built at once (default: one per core)")
     build.set_defaults(func=_standins_build)
     standins.add_parser("list", help="every stand-in and its state").set_defaults(func=_standins_list)
     from .hub.cli import register

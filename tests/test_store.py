@@ -5,7 +5,7 @@ import pytest
 from transformers import AutoConfig
 
 from hftour.catalog import catalog_by_id, load_catalog
-from hftour.standins.store import StandinCacheError, StandinStore
+from hftour.standins.store import StandinCacheError, StandinStore, recipe_modules
 
 SPEED_ID = "facebook/wav2vec2-base-960h"  # the quickest recipe: untrained, builds in well under a second
 
@@ -63,3 +63,25 @@ def test_damage_is_reported_with_the_fix(store):
 def test_unknown_id_to_build_is_named(store):
     with pytest.raises(KeyError, match="nobody/nothing"):
         store.build(only=["nobody/nothing"], progress=False)
+
+
+def test_parallel_build_matches_serial_and_waits_for_needs(tmp_path):
+    vit = dataclasses.replace(catalog_by_id()["google/vit-base-patch16-224"], needs=(SPEED_ID,))
+    specs = [vit, catalog_by_id()[SPEED_ID]]  # listed before what it needs: the builder must wait for it
+    serial = StandinStore(hub_cache=tmp_path / "serial", specs=specs)
+    parallel = StandinStore(hub_cache=tmp_path / "parallel", specs=specs)
+    assert set(serial.build(progress=False, workers=1)) == {vit.id, SPEED_ID}
+    assert set(parallel.build(progress=False, workers=2)) == {vit.id, SPEED_ID}
+    for repo_id in (vit.id, SPEED_ID):
+        a = serial.snapshot_dir(repo_id) / "model.safetensors"
+        b = parallel.snapshot_dir(repo_id) / "model.safetensors"
+        assert a.read_bytes() == b.read_bytes()
+    built = parallel.manifest()
+    assert built[vit.id]["finished"] - built[vit.id]["seconds"] >= built[SPEED_ID]["finished"] - 0.1
+
+
+def test_recipe_hash_follows_the_helpers_a_recipe_imports():
+    modules = recipe_modules("encoders_qa")
+    assert {"hftour.standins.encoders_qa", "hftour.standins.encoders", "hftour.standins.training",
+            "hftour.paths"} <= set(modules)
+    assert "hftour.standins.chat" not in modules

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .causal import block_batches, perplexity, token_blocks, training_texts
+from .causal import block_batches, fused_gelu, perplexity, token_blocks, training_texts
 from .training import seed_everything, train_loop
 
 
@@ -30,7 +30,8 @@ def distilgpt2(spec, out: Path, store, progress: bool = True) -> dict:
     block = o.get("block", 128)
     blocks = token_blocks(tokenizer, train, block)
     steps_source = block_batches(blocks, o.get("batch_size", 16), seed=1)
-    losses = train_loop(model, steps_source, epochs=1, lr=o.get("lr", 1e-3), desc="distilgpt2", progress=progress)
+    with fused_gelu(model):
+        losses = train_loop(model, steps_source, epochs=1, lr=o.get("lr", 1e-3), desc="distilgpt2", progress=progress)
     held = token_blocks(tokenizer, heldout, block)
     ppl, teacher_ppl = perplexity(model, held), perplexity(teacher, held)
     model.generation_config = teacher.generation_config

@@ -10,7 +10,7 @@ import torch
 
 from ..paths import DATA_DIR
 from .causal import read_pieces
-from .training import seed_everything, train_loop
+from .training import length_buckets, seed_everything, train_loop
 
 PAIRS_FILE = DATA_DIR / "chat" / "pairs.txt"
 
@@ -99,15 +99,13 @@ def chat_rows(tokenizer, chat: list[dict], max_length: int) -> tuple[list[int], 
 
 
 def chat_batches(tokenizer, chats: list[list[dict]], batch_size: int, max_length: int, seed: int):
-    """A re-iterable source of shuffled, right-padded chat batches whose labels cover the assistant turns only."""
+    """A re-iterable source of shuffled, right-padded chat batches of similar length; labels cover the assistant turns only."""
     rows = [chat_rows(tokenizer, chat, max_length) for chat in chats]
     rng = random.Random(seed)
 
     def batches():
-        order = list(range(len(rows)))
-        rng.shuffle(order)
-        for start in range(0, len(order) - batch_size + 1, batch_size):
-            picked = [rows[i] for i in order[start:start + batch_size]]
+        for bucket in length_buckets([len(ids) for ids, _ in rows], batch_size, rng):
+            picked = [rows[i] for i in bucket]
             width = max(len(ids) for ids, _ in picked)
             pad = [width - len(ids) for ids, _ in picked]
             yield {"input_ids": torch.tensor([ids + [tokenizer.pad_token_id] * p for (ids, _), p in zip(picked, pad)]),

@@ -1,8 +1,7 @@
 """Encoder task stand-ins: MiniLM fine-tuned on data/ written for hftour. This module: the sentiment default and shared helpers.
 
 The NER, zero-shot and QA recipes live in encoders_ner/_nli/_qa.py, so that editing one recipe does not rebuild
-the others. They import the helpers below; a stand-in's hash covers only its own module (and training.py), so
-after changing a helper here, rebuild those with `hftour standins build --force ID`.
+the others; they import the helpers below (and a stand-in's hash covers the modules its recipe imports).
 """
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Masked-LM stand-ins (bert-base-uncased, distilbert-base-uncased): MiniLM plus an MLM head trained on general English in data/general."""
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from pathlib import Path
@@ -9,13 +8,11 @@ from pathlib import Path
 import torch
 
 from ..paths import DATA_DIR
+from .encoders import MINILM, save_tokenizer
 from .training import bert_to_distilbert_state, distilbert_from_minilm, minilm_dir, uncased_tokenizer
 
 GENERAL_DIR = DATA_DIR / "general"
 HELDOUT_FILE = "heldout.txt"  # paragraphs kept out of training, for the held-out check
-MINILM = "the real sentence-transformers/all-MiniLM-L6-v2 encoder (6 layers, hidden 384, uncased WordPiece vocabulary)"
-# Keys MiniLM's tokenizer_config carries over from sentence-transformers that no real checkpoint has.
-_STRAY_TOKENIZER_KEYS = ("max_length", "stride", "truncation_strategy", "is_local", "local_files_only")
 
 
 # ---- data ----------------------------------------------------------------------
@@ -134,17 +131,7 @@ def masked_token_accuracy(model, tokenizer, texts: list[str], seed: int = 0, k: 
     return {"top1": top1 / total, f"top{k}": topk / total, "perplexity": math.exp(nll / total), "masked": total}
 
 
-# ---- saving ---------------------------------------------------------------------
-def save_tokenizer(tokenizer, out: Path) -> None:
-    """save_pretrained, then drop the sentence-transformers leftovers from tokenizer_config.json."""
-    tokenizer.save_pretrained(out)
-    path = out / "tokenizer_config.json"
-    config = json.loads(path.read_text())
-    for key in _STRAY_TOKENIZER_KEYS:
-        config.pop(key, None)
-    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-
-
+# ---- model card -----------------------------------------------------------------
 def _card(arch: str, heldout: dict, texts: list[str], extra: str = "") -> dict:
     return {
         "architecture": arch,

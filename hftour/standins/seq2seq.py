@@ -253,10 +253,9 @@ def _batches(tokenizer, examples: list[tuple[str, str]], batch_size: int, rng: r
     """Shuffled batches of similar length (stories with stories, sentences with sentences); labels pad to -100."""
     import torch
 
-    order = sorted(range(len(examples)), key=lambda i: (len(examples[i][0]), rng.random()))
-    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    rng.shuffle(chunks)
-    for chunk in chunks:
+    from .training import length_buckets
+
+    for chunk in length_buckets([len(source) for source, _ in examples], batch_size, rng):
         enc = tokenizer([examples[i][0] for i in chunk], padding=True, return_tensors="pt")
         labels = tokenizer(text_target=[examples[i][1] for i in chunk], padding=True, return_tensors="pt").input_ids
         labels[labels == tokenizer.pad_token_id] = -100

