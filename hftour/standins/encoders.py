@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from collections.abc import Callable, Iterable
+from typing import Any
 from pathlib import Path
 
 import torch
 
 from ..paths import DATA_DIR
-from .training import distilbert_from_minilm, minilm_dir, seed_everything, train_loop
+from .training import distilbert_from_minilm, length_buckets, minilm_dir, seed_everything, train_loop
 
 MINILM = "the real sentence-transformers/all-MiniLM-L6-v2 encoder (6 layers, hidden 384, uncased WordPiece vocabulary)"
 # Keys MiniLM's tokenizer_config carries from sentence-transformers that no real checkpoint here has.
@@ -44,14 +46,15 @@ def save_tokenizer(tokenizer, out: Path) -> None:
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
-def shuffled_batches(examples: list, batch_size: int, collate: Callable[[list], dict], seed: int) -> Callable[[], Iterable[dict]]:
-    """A re-iterable source of collated batches, reshuffled (seeded) on every pass; what train_loop expects."""
-    generator = torch.Generator().manual_seed(seed)
+def shuffled_batches(examples: list, batch_size: int, collate: Callable[[list], dict], seed: int,
+                     length: Callable[[Any], int]) -> Callable[[], Iterable[dict]]:
+    """A re-iterable source of collated batches of similar `length` (little padding), reshuffled (seeded) on every pass."""
+    rng = random.Random(seed)
+    lengths = [length(example) for example in examples]
 
     def batches() -> Iterable[dict]:
-        order = torch.randperm(len(examples), generator=generator).tolist()
-        for start in range(0, len(order), batch_size):
-            yield collate([examples[i] for i in order[start:start + batch_size]])
+        for bucket in length_buckets(lengths, batch_size, rng):
+            yield collate([examples[i] for i in bucket])
 
     return batches
 
@@ -103,8 +106,8 @@ def sentiment(spec, out: Path, store, progress: bool = True) -> dict:
         batch = tokenizer([text for text, _ in rows], padding=True, truncation=True, max_length=64, return_tensors="pt")
         return {**batch, "labels": torch.tensor([label for _, label in rows])}
 
-    train_loop(model, shuffled_batches(train, opts["batch_size"], collate, seed=0), epochs=opts["epochs"],
-               lr=opts["lr"], desc="sentiment", progress=progress)
+    batches = shuffled_batches(train, opts["batch_size"], collate, seed=0, length=lambda row: len(row[0]))
+    train_loop(model, batches, epochs=opts["epochs"], lr=opts["lr"], desc="sentiment", progress=progress)
     heldout = read_csv(DATA_DIR / "sentiment" / "heldout.csv")
     predicted = classify(model, tokenizer, [row["text"] for row in heldout])
     accuracy = sum(p == int(row["label"]) for p, row in zip(predicted, heldout)) / len(heldout)

@@ -110,8 +110,8 @@ def ner(spec, out: Path, store, progress: bool = True) -> dict:
         labels = [token_labels(o, spans) for o, (_, spans) in zip(offsets, rows)]
         return {**batch, "labels": torch.tensor(labels)}
 
-    train_loop(model, shuffled_batches(train, opts["batch_size"], collate, seed=0), epochs=opts["epochs"],
-               lr=opts["lr"], desc="ner", progress=progress)
+    batches = shuffled_batches(train, opts["batch_size"], collate, seed=0, length=lambda row: len(row[0]))
+    train_loop(model, batches, epochs=opts["epochs"], lr=opts["lr"], desc="ner", progress=progress)
     heldout = ner_examples("heldout", 5, seed=1)
     tagger = pipeline("token-classification", model=model, tokenizer=tokenizer, aggregation_strategy="simple")
     f1 = entity_f1(predicted_entities(tagger, [text for text, _ in heldout]),

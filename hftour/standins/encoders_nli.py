@@ -73,8 +73,8 @@ def zero_shot(spec, out: Path, store, progress: bool = True) -> dict:
                           max_length=96, return_tensors="pt")
         return {**batch, "labels": torch.tensor([label for _, _, label in rows])}
 
-    train_loop(model, shuffled_batches(train, opts["batch_size"], collate, seed=0), epochs=opts["epochs"],
-               lr=opts["lr"], desc="zero-shot", progress=progress)
+    batches = shuffled_batches(train, opts["batch_size"], collate, seed=0, length=lambda row: len(row[0]) + len(row[1]))
+    train_loop(model, batches, epochs=opts["epochs"], lr=opts["lr"], desc="zero-shot", progress=progress)
     heldout = topic_rows("heldout")
     classifier = pipeline("zero-shot-classification", model=model, tokenizer=tokenizer)
     accuracy = zero_shot_accuracy(classifier, heldout, candidate_sets(heldout, 4, seed=1))

@@ -59,8 +59,9 @@ def qa(spec, out: Path, store, progress: bool = True) -> dict:
         return {**batch, "start_positions": torch.tensor([p[0] for p in positions]),
                 "end_positions": torch.tensor([p[1] for p in positions])}
 
-    train_loop(model, shuffled_batches(train, opts["batch_size"], collate, seed=0), epochs=opts["epochs"],
-               lr=opts["lr"], desc="qa", progress=progress)
+    batches = shuffled_batches(train, opts["batch_size"], collate, seed=0,
+                               length=lambda row: len(row["question"]) + len(row["context"]))
+    train_loop(model, batches, epochs=opts["epochs"], lr=opts["lr"], desc="qa", progress=progress)
     heldout = read_qa("heldout")
     em = exact_match(model, tokenizer, heldout)
     model.save_pretrained(out)

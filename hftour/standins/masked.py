@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import torch
 
 from ..paths import DATA_DIR
 from .encoders import MINILM, save_tokenizer
-from .training import bert_to_distilbert_state, distilbert_from_minilm, minilm_dir, uncased_tokenizer
+from .training import bert_to_distilbert_state, distilbert_from_minilm, length_buckets, minilm_dir, uncased_tokenizer
 
 GENERAL_DIR = DATA_DIR / "general"
 HELDOUT_FILE = "heldout.txt"  # paragraphs kept out of training, for the held-out check
@@ -75,23 +76,23 @@ def train_mlm(model, tokenizer, texts: list[str], opts: dict, progress: bool = T
     head_ids = {id(p) for p in head}
     body = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
     optimizer = torch.optim.AdamW([{"params": body, "lr": opts["lr"]}, {"params": head, "lr": opts["head_lr"]}],
-                                  weight_decay=0.01)
+                                  weight_decay=0.01, foreach=True)
     steps = opts["steps"]
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 10) * max(0.0, 1 - s / steps))
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=opts["mask_probability"])
-    generator = torch.Generator().manual_seed(0)
-    order: list[int] = []
+    rng = random.Random(0)
+    lengths = [len(ids) for ids in examples]
+    buckets: list[list[int]] = []
     losses = []
     model.train()
     bar = tqdm.tqdm(total=steps, desc="general MLM", leave=False, disable=not progress)
     for _ in range(steps):
-        if len(order) < opts["batch_size"]:
-            order += torch.randperm(len(examples), generator=generator).tolist()
-        picked, order = order[:opts["batch_size"]], order[opts["batch_size"]:]
-        batch = collator([{"input_ids": examples[i]} for i in picked])
+        if not buckets:
+            buckets = length_buckets(lengths, opts["batch_size"], rng)
+        batch = collator([{"input_ids": examples[i]} for i in buckets.pop()])
         loss = masked_positions_loss(model, batch)  # fp32: the same weights on every CPU, with or without bf16 units
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True)
         optimizer.step()
         schedule.step()
         optimizer.zero_grad()
