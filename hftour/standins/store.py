@@ -49,7 +49,7 @@ def recipe_modules(module_name: str) -> list[str]:
 
 
 def _build_worker_start() -> None:
-    """Quiet, single-threaded worker processes for parallel builds."""
+    """Keep library logs and progress bars quiet in parallel-build workers (each recipe sets its own threads)."""
     from ..setup import quiet_libraries
 
     quiet_libraries()
