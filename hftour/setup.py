@@ -127,14 +127,18 @@ def setup(mode: str | None = None, seed: int = 0, verbose_libraries: bool = Fals
 
 
 def banner() -> str:
-    """The one line setup() prints: mode, device and library versions."""
+    """The one line setup() prints: mode, device, library versions, and any difference from requirements.lock."""
     import torch
     import transformers
 
+    from .lockfile import describe_drift, drift
+
     source = ("OFFLINE: outputs come from local stand-ins, not the real models"
               if _state["mode"] == "offline" else "HUB: real checkpoints from the Hugging Face Hub")
-    return (f"hftour | {source} | device={_state['device']} | torch {torch.__version__} | "
+    line = (f"hftour | {source} | device={_state['device']} | torch {torch.__version__} | "
             f"transformers {transformers.__version__}")
+    differences = drift()
+    return f"{line}\nhftour | {describe_drift(differences)}" if differences else line
 
 
 def mode() -> str:

@@ -32,6 +32,13 @@ class StandinCacheError(RuntimeError):
     """The stand-in cache is missing or damaged; the message says how to rebuild it."""
 
 
+class UnknownStandinError(KeyError):
+    """A repo id that the catalog has no stand-in for; the message says where to find the ids."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
 def recipe_modules(module_name: str) -> list[str]:
     """hftour modules a recipe module depends on (itself included), following relative imports; what its hash covers."""
     seen: list[str] = []
@@ -161,7 +168,8 @@ class StandinStore:
         """
         unknown = set(only or ()) - set(self.by_id)
         if unknown:
-            raise KeyError(f"No stand-in for {sorted(unknown)}; known ids: {sorted(self.by_id)}")
+            raise UnknownStandinError(f"no stand-in for {', '.join(sorted(unknown))}; "
+                                      "`hftour standins list` shows the ids there are")
         wanted = self._with_dependencies(only) if only else self.specs
         todo = [s for s in wanted if force or not self.is_current(s)]
         workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
@@ -229,7 +237,9 @@ class StandinStore:
         recipe = getattr(importlib.import_module(f"hftour.standins.{module_name}"), func_name)
         seed_everything(int(commit[:8], 16) % 2**31)
         threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # results must not depend on the machine's core count
+        # One thread: results must not depend on the machine's core count. HFTOUR_BUILD_THREADS changes the float
+        # path on purpose (make test-portable builds a second cache as another machine would).
+        torch.set_num_threads(int(os.environ.get("HFTOUR_BUILD_THREADS", "1")))
         try:
             facts = recipe(spec, staging, self, progress=progress) or {}
         finally:
@@ -255,6 +265,20 @@ class StandinStore:
         return seconds
 
     # ---- reporting ------------------------------------------------------
+    def differing_files(self, other: StandinStore) -> dict[str, list[str]]:
+        """Per stand-in built in both caches, the files whose bytes differ; `make test-portable` reports it."""
+        mine, theirs = self.manifest(), other.manifest()
+        differing = {}
+        for spec in self.specs:
+            if spec.id not in mine or spec.id not in theirs:
+                continue
+            here = self.repo_dir(spec) / "snapshots" / mine[spec.id]["commit"]
+            there = other.repo_dir(spec) / "snapshots" / theirs[spec.id]["commit"]
+            differing[spec.id] = [name for name in mine[spec.id]["files"]
+                                  if not (there / name).is_file()
+                                  or (here / name).read_bytes() != (there / name).read_bytes()]
+        return differing
+
     def status(self) -> list[dict]:
         """One row per catalog entry: id, task, state and build facts; used by `hftour standins list` and doctor."""
         manifest = self.manifest()
