@@ -116,8 +116,10 @@ def setup(mode: str | None = None, seed: int = 0, verbose_libraries: bool = Fals
     resolved = resolve_mode(mode)
     if resolved == "offline":
         use_standins()
+    from .realparts import prepare_tiktoken
     from .standins.training import seed_everything
 
+    prepare_tiktoken()  # tiktoken's "gpt2" from the GPT-2 files an installed package ships, so it needs no download
     device = pick_device()
     seed_everything(seed)
     if not verbose_libraries:
