@@ -1,4 +1,5 @@
-"""hftour's offline metric modules: evaluate.load("accuracy") / ("f1") find them, and they agree with scikit-learn."""
+"""hftour's offline metric modules: evaluate.load("accuracy" / "f1" / "squad") find them; they agree with scikit-learn
+and with the SQuAD v1.1 rules."""
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
@@ -22,7 +23,7 @@ def offline_evaluate(tmp_path, monkeypatch):
 
 def test_install_puts_the_modules_where_evaluate_looks_and_is_idempotent(tmp_path, offline_evaluate):
     _, paths = offline_evaluate
-    assert [p.name for p in paths] == ["accuracy.py", "f1.py"]
+    assert [p.name for p in paths] == ["accuracy.py", "f1.py", "squad.py"]
     for path in paths:
         assert path.is_relative_to(tmp_path / "modules" / "evaluate_modules" / "metrics")
         assert len(path.parent.name) == 64
@@ -59,3 +60,26 @@ def test_f1_with_a_class_never_seen_scores_it_zero(offline_evaluate):
     metric = evaluate.load("f1")
     result = metric.compute(predictions=[0, 0, 1], references=[0, 1, 1], labels=[0, 1, 2], average=None)["f1"]
     np.testing.assert_allclose(result, [2 / 3, 2 / 3, 0.0])  # class 0: tp 1 of 2 predicted, 1 true
+
+
+def _squad(evaluate, pairs):
+    """Score (prediction, [answers]) pairs with evaluate.load("squad")."""
+    preds = [{"id": str(i), "prediction_text": p} for i, (p, _) in enumerate(pairs)]
+    refs = [{"id": str(i), "answers": {"text": a, "answer_start": [0] * len(a)}} for i, (_, a) in enumerate(pairs)]
+    return evaluate.load("squad").compute(predictions=preds, references=refs)
+
+
+def test_squad_normalises_case_punctuation_and_articles(offline_evaluate):
+    evaluate, _ = offline_evaluate
+    assert _squad(evaluate, [("The Eiffel Tower!", ["eiffel  tower"])]) == {"exact_match": 100.0, "f1": 100.0}
+    assert _squad(evaluate, [("an apple", ["apple"]), ("pear", ["apple"])]) == {"exact_match": 50.0, "f1": 50.0}
+
+
+def test_squad_f1_is_word_overlap_with_the_best_reference(offline_evaluate):
+    evaluate, _ = offline_evaluate
+    # "in the 13th century" vs "13th century": 2 common words, precision 2/3 ("the" is dropped), recall 1
+    result = _squad(evaluate, [("in the 13th century", ["13th century", "roman times"])])
+    assert result["exact_match"] == 0.0
+    assert result["f1"] == pytest.approx(100 * 2 * (2 / 3) / (2 / 3 + 1))
+    assert _squad(evaluate, [("two", ["three", "two"])]) == {"exact_match": 100.0, "f1": 100.0}
+    assert _squad(evaluate, [("", ["two"])]) == {"exact_match": 0.0, "f1": 0.0}

@@ -1,4 +1,4 @@
-"""Offline copies of the evaluate metrics the notebooks load (accuracy, f1), installed into evaluate's module cache."""
+"""Offline copies of the evaluate metrics the notebooks load (accuracy, f1, squad), installed into evaluate's module cache."""
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 METRICS_DIR = Path(__file__).resolve().parent
-METRICS = ("accuracy", "f1")
+METRICS = ("accuracy", "f1", "squad")
 
 
 def modules_cache(hf_home: Path) -> Path:
@@ -18,7 +18,7 @@ def modules_cache(hf_home: Path) -> Path:
 
 
 def install_metric_modules(hf_home: str | Path) -> list[Path]:
-    """Put hftour's accuracy/f1 scripts where evaluate looks for cached Hub modules; hftour.setup() calls it in offline mode (07)."""
+    """Put hftour's metric scripts where evaluate looks for cached Hub modules; hftour.setup() calls it in offline mode (07, 08)."""
     cache = modules_cache(hf_home)
     installed = []
     for name in METRICS:
