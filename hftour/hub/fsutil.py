@@ -40,12 +40,37 @@ def read_json(path: Path, default: Any = None) -> Any:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if needed); works across threads and processes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:  # each holder opens its own description, so flock also excludes threads
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+def file_lock(path: Path, make_parent: bool = True) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if needed); works across threads and processes.
+
+    If the file is moved away while we wait (a repo folder deleted under us), the lock is taken again on
+    what now lives at `path`; with make_parent=False a vanished folder raises FileNotFoundError instead.
+    """
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        with open(path, "a+b") as handle:  # each holder opens its own description, so flock also excludes threads
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                if _same_file(handle, path):
+                    yield
+                    return
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _same_file(handle: Any, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def remove_leftovers(root: Path) -> int:
+    """Delete the temp files an interrupted atomic write leaves (`.NAME.XXXX.tmp`) under `root`; returns how many."""
+    count = 0
+    for path in root.rglob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            count += 1
+    return count

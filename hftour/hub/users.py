@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .fsutil import atomic_write_json, file_lock, read_json
 
-NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
+NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")  # used with fullmatch: `$` allows "\n"
 
 
 class UserError(ValueError):
@@ -19,7 +19,7 @@ class UserError(ValueError):
 
 def valid_name(name: str) -> bool:
     """True for names the Hub would accept for a user, an organisation or a repo (letters, digits, . _ -)."""
-    return bool(NAME_RE.match(name)) and "--" not in name and ".." not in name
+    return isinstance(name, str) and bool(NAME_RE.fullmatch(name)) and "--" not in name and ".." not in name
 
 
 def _hash(token: str) -> str:
