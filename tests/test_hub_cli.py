@@ -49,3 +49,21 @@ def test_serve_binds_loopback_prints_endpoint_and_persists(tmp_path, capsys):
         server.wait(timeout=10)
         server.stdout.close()
     assert (tmp_path / "repos" / "model" / "alice" / "kept" / "repo.json").exists()
+
+
+def test_serve_refuses_bad_input_in_one_line(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    (tmp_path / "a-file").write_text("not a folder")
+    cases = [["--port", "99999"], ["--port", "abc"], ["--port", "-1"], ["--port", str(taken.getsockname()[1])],
+             ["--host", "no-such-host.invalid"], ["--data", str(tmp_path / "a-file")]]
+    try:
+        for extra in cases:
+            run = subprocess.run([sys.executable, "-m", "hftour", "hub", "serve", "--data", str(tmp_path / "d"), *extra],
+                                 capture_output=True, text=True, timeout=60)
+            lines = run.stderr.strip().splitlines()
+            assert run.returncode != 0 and len(lines) == 1 and "Traceback" not in run.stderr, (extra, run.stderr)
+            assert lines[0].startswith("error: ") and ("use" in lines[0] or "choose" in lines[0]), lines
+    finally:
+        taken.close()

@@ -346,3 +346,15 @@ def test_commits_store_changes_not_the_whole_file_list(hub, tmp_path):
     tree = httpx.get(f"{hub.url}/api/models/alice/demo/tree/main/data").json()
     assert len(tree) == 500
     assert httpx.get(f"{hub.url}/alice/demo/resolve/main/data/f0001.txt").content == b"edit 4"
+
+
+@pytest.mark.parametrize("path", ["/api/validate-yaml", "/api/models/alice/demo/discussions"])
+def test_answers_to_unread_bodies_arrive_intact(hub, path):
+    # push_to_hub POSTs the README to validate-yaml. Answered over an unread body, the connection was closed
+    # with bytes pending, and the resulting reset could destroy the answer before the client read it.
+    body = json.dumps({"content": "---\nlicense: mit\n---\n" + "x" * 200_000, "repoType": "model"}).encode()
+    head_text = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {len(body)}\r\n\r\n")
+    answer = raw_request(hub.url, head_text, [body])
+    assert answer.startswith((b"HTTP/1.1 200", b"HTTP/1.1 404")), answer[:80]
+    assert b"connection: close" not in answer.lower(), answer[:300]

@@ -10,11 +10,23 @@ DEFAULT_DATA = Path("hub-data")
 DEFAULT_PORT = 8765
 
 
+def _port(text: str) -> int:
+    """The --port value, refused with one line (what is wrong, what to do) instead of a traceback."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError(f"--port {text!r} is not a port number: use one between 1 and 65535 (default {DEFAULT_PORT})")
+    return int(text)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .server import serve
 
+    try:
+        port = _port(args.port)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     data = Path(args.data).resolve()
-    endpoint = f"http://{args.host}:{args.port}"
+    endpoint = f"http://{args.host}:{port}"
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     print(f"hftour hub sandbox: data in {data}")
     print(f"endpoint {endpoint}")
@@ -22,7 +34,12 @@ def _serve(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}, so other machines can reach this sandbox (tokens travel in clear)")
     sys.stdout.flush()
-    serve(data, host=args.host, port=args.port)
+    try:
+        serve(data, host=args.host, port=port)
+    except OSError as err:  # port taken or privileged, unknown host, unusable --data folder
+        print(f"error: cannot serve on {args.host}:{port} with data in {data}: {err.strerror or err}; "
+              "choose another --port, --host or --data", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -49,7 +66,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     serve = actions.add_parser("serve", help="run the sandbox in the foreground (Ctrl-C stops it)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument("--port", default=str(DEFAULT_PORT), help=f"port, 1-65535 (default {DEFAULT_PORT})")
     serve.add_argument("--data", default=str(DEFAULT_DATA), help=f"store folder (default ./{DEFAULT_DATA})")
     serve.set_defaults(func=_serve)
 

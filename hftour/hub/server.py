@@ -55,6 +55,7 @@ MAX_LFS_OBJECT = 50 * 1000 ** 3  # the Hub's per-file limit
 MAX_CARD_BYTES = 256 * 1024  # README bytes read to find the model card's YAML metadata
 HEADER_TIMEOUT = 30.0  # seconds a client may take to send a request's headers (non-loopback hosts)
 BODY_TIMEOUT = 60.0  # seconds a client may pause while sending a body (non-loopback hosts)
+MAX_DISCARDED_BODY = 1 * MIB  # an unread body up to this size is read and dropped before an error answer
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 REGULAR_LIMIT = 5 * 1024 ** 2  # what preupload sends inline; the clients expect regular files to stay under 5 MB
@@ -289,7 +290,7 @@ class HubApp:
         routes = [
             route("/api/whoami-v2", self.whoami),
             route("/api/agent-harnesses", self.agent_harnesses),
-            route("/api/validate-yaml", self.validate_yaml, ["POST"]),
+            route("/api/validate-yaml", self.validate_yaml, ["POST"], body="json"),
             route("/api/repos/create", self.create_repo, ["POST"], access="token", body="json"),
             route("/api/repos/delete", self.delete_repo, ["DELETE", "POST"], access="token", body="json"),
             route(repo, self.repo_info, access="read"),
@@ -339,6 +340,7 @@ class HubApp:
             try:
                 return await endpoint(request)
             except HubError as err:
+                await _discard_small_body(request)
                 return _error(err)
             except ClientDisconnect:
                 return Response(status_code=400)  # nobody is left to read it
@@ -363,6 +365,7 @@ class HubApp:
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             raise HubError(413, f"Request body over the sandbox's limit of {limit} bytes")
+        request.state.body_started = True  # an error from here on must not wait for the rest (see _discard_small_body)
         received, stream = 0, request.stream()
         while True:
             try:
@@ -762,6 +765,20 @@ class HubApp:
         log.info("not supported by the sandbox: %s %s", request.method, _header_safe(request.url.path))
         raise HubError(404, f"{request.method} {request.url.path} is not supported by the sandbox "
                             "(it serves what push_to_hub, from_pretrained and load_dataset need)")
+
+
+async def _discard_small_body(request: Request) -> None:
+    """Read and drop a small body nobody read, so the error answer arrives (closing on unread bytes resets it)."""
+    declared = request.headers.get("content-length", "")
+    if getattr(request.state, "body_started", False) or not declared.isdigit() \
+            or not 0 < int(declared) <= MAX_DISCARDED_BODY:
+        return  # partly read (too large, too slow), no body, chunked or large: the client sees the answer or a reset
+    try:
+        async with asyncio.timeout(5):
+            async for _ in request.stream():
+                pass
+    except (ClientDisconnect, TimeoutError):
+        pass
 
 
 def _header_deadline_protocol(seconds: float) -> type:
