@@ -30,17 +30,17 @@ CHARLM_RECIPE = ["--iters", "2000", "--batch-size", "12", "--block-size", "64", 
                  "--n-embd", "128", "--lr", "1e-3", "--dropout", "0"]
 
 
-def run_charlm() -> tuple[float, float]:
+def run_charlm(*extra: str) -> tuple[float, float]:
     """One `python -m hftour.charlm` run at CHARLM_RECIPE: (validation loss, training tokens per second)."""
-    out = subprocess.run([sys.executable, "-m", "hftour.charlm", *CHARLM_RECIPE], check=True, capture_output=True,
-                         text=True).stdout.strip().splitlines()
+    out = subprocess.run([sys.executable, "-m", "hftour.charlm", *CHARLM_RECIPE, *extra], check=True,
+                         capture_output=True, text=True).stdout.strip().splitlines()
     return float(out[-2].split()[-1]), float(out[-1].split()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print a markdown table of medians; the README's figures come from here."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each notebook (0 to skip)")
     parser.add_argument("--build-runs", type=int, default=1, help="clean stand-in builds to time (0 to skip)")
     parser.add_argument("--charlm-runs", type=int, default=3, help="char-level GPT runs at nanoGPT's recipe (0 to skip)")
     parser.add_argument("notebooks", nargs="*", default=["notebooks/*.ipynb"])
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.build_runs:
         builds = [time_standin_build() for _ in range(args.build_runs)]
         rows.append(("stand-in build (all, clean cache)", builds))
-    for path in sorted({Path(p) for pattern in args.notebooks for p in glob.glob(pattern)}):
+    for path in sorted({Path(p) for pattern in args.notebooks for p in glob.glob(pattern)}) if args.runs else ():
         times = []
         for _ in range(args.runs):
             status, seconds = run_notebook(path)
@@ -62,9 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| what | median s | runs | all runs (s) |\n|---|---|---|---|")
     for name, times in rows:
         print(f"| {name} | {statistics.median(times):.1f} | {len(times)} | {', '.join(f'{t:.1f}' for t in times)} |")
-    if args.charlm_runs:
-        runs = [run_charlm() for _ in range(args.charlm_runs)]
-        print(f"\n| python -m hftour.charlm {' '.join(CHARLM_RECIPE)} | median | runs | all runs |\n|---|---|---|---|")
+    # Default precision (bf16 autocast where the CPU has fast bf16) and --fp32, nanoGPT's precision on a CPU.
+    for flags in ((), ("--fp32",)) if args.charlm_runs else ():
+        runs = [run_charlm(*flags) for _ in range(args.charlm_runs)]
+        print(f"\n| python -m hftour.charlm {' '.join(CHARLM_RECIPE + list(flags))} | median | runs | all runs |"
+              f"\n|---|---|---|---|")
         for label, values, fmt in (("validation loss", [r[0] for r in runs], ".4f"),
                                    ("training tokens/s", [r[1] for r in runs], ".0f")):
             print(f"| {label} | {statistics.median(values):{fmt}} | {len(values)} | "
