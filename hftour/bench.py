@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             times.append(seconds)
         rows.append((path.name, times))
-    print(f"| what | median s | runs | all runs (s) |\n|---|---|---|---|")
+    if rows:
+        print(f"| what | median s | runs | all runs (s) |\n|---|---|---|---|")
     for name, times in rows:
         print(f"| {name} | {statistics.median(times):.1f} | {len(times)} | {', '.join(f'{t:.1f}' for t in times)} |")
     # Default precision (bf16 autocast where the CPU has fast bf16) and --fp32, nanoGPT's precision on a CPU.
