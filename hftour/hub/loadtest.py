@@ -1,6 +1,6 @@
 """A bounded load test of the Hub sandbox: concurrent uploads and downloads through huggingface_hub, nothing lost.
 
-Used by tests/test_hub_load.py; `python -m hftour.hub.loadtest` runs it on a fresh sandbox and prints throughput.
+Used by tests/hub/test_hub_load.py; `python -m hftour.hub.loadtest` runs it on a fresh sandbox and prints throughput.
 """
 from __future__ import annotations
 
