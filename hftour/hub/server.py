@@ -454,6 +454,16 @@ class HubApp:
             raise HubError(403, f"You don't have the rights to write to {repo_id}: {why}")
         return meta
 
+    def _check_gate(self, call: Call) -> None:
+        """A gated repo's files download only for its owner (and organisation members): the sandbox has no access
+        requests, so everyone else gets the Hub's GatedRepo answer, which huggingface_hub raises as GatedRepoError."""
+        meta = self._readable(call.repo_type, call.repo_id, call.caller)
+        namespace = call.repo_id.split("/")[0]
+        if meta.get("gated") and not call.caller.can_read_private(namespace):
+            raise HubError(401 if call.caller.name is None else 403,
+                           f"Access to {call.repo_id} is restricted: it is gated and you have not been granted access",
+                           "GatedRepo")
+
     @staticmethod
     def _base(request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -513,9 +523,17 @@ class HubApp:
         return JSONResponse({})
 
     def settings(self, call: Call) -> Response:
-        private = visibility(json_object(call.body))
+        payload = json_object(call.body)
+        changes: dict[str, bool | str] = {}
+        private = visibility(payload)
         if private is not None:
-            self.store.set_private(call.repo_type, call.repo_id, private)
+            changes["private"] = private
+        if "gated" in payload:
+            if payload["gated"] not in (False, "auto", "manual"):
+                raise HubError(400, f"'gated' must be false, 'auto' or 'manual', not {str(payload['gated'])[:60]!r}")
+            changes["gated"] = payload["gated"]
+        if changes:
+            self.store.update_settings(call.repo_type, call.repo_id, **changes)
         return JSONResponse({})
 
     def repo_info(self, call: Call) -> Response:
@@ -532,7 +550,7 @@ class HubApp:
         info = {
             "_id": hashlib.sha1(f"{repo_type}/{repo_id}".encode()).hexdigest()[:24],
             "id": repo_id, "author": repo_id.split("/")[0], "sha": sha, "private": meta["private"],
-            "gated": False, "disabled": False, "downloads": 0, "likes": 0,
+            "gated": meta.get("gated", False), "disabled": False, "downloads": 0, "likes": 0,
             "lastModified": commit["date"], "createdAt": meta["createdAt"],
             "tags": list(tags) if isinstance(tags, list) else [],
             "siblings": [{"rfilename": p, "size": e["size"], "blobId": e["oid"]} for p, e in sorted(files.items())],
@@ -750,6 +768,7 @@ class HubApp:
 
     # ---- files ---------------------------------------------------------------------------------------
     def resolve(self, call: Call) -> Response:
+        self._check_gate(call)
         path = check_path(call.params["path"])
         sha, files = self._files(call, call.params["rev"])
         if path not in files:

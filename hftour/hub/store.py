@@ -260,11 +260,11 @@ class HubStore:
             folder.rename(trash)  # one atomic step; cleanup afterwards
         shutil.rmtree(trash, ignore_errors=True)
 
-    def set_private(self, repo_type: str, repo_id: str, private: bool) -> None:
-        """Change a repo's visibility."""
+    def update_settings(self, repo_type: str, repo_id: str, **settings: bool | str) -> None:
+        """Change a repo's settings in repo.json ('private': bool, 'gated': False, "auto" or "manual")."""
         with self._locked(repo_type, repo_id) as folder:
             meta = read_json(folder / "repo.json")
-            meta["private"] = bool(private)
+            meta.update(settings)
             atomic_write_json(folder / "repo.json", meta)
 
     # ---- commits and refs ----------------------------------------------------------------------------

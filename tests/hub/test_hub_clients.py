@@ -135,3 +135,25 @@ def test_class_sandbox_from_the_environment(tmp_path, monkeypatch, capsys):
         finally:
             hub.stop()
         assert constants.ENDPOINT != server.url
+
+
+def test_a_gated_repo_falls_back_to_the_standin_with_a_message(session, capsys):
+    """Notebook 05 online without access to Mistral's gated repo: a clear message and the stand-in's template."""
+    from huggingface_hub import HfApi
+
+    from hftour.gated import tokenizer_or_standin
+    from hftour.hub.users import UserDB
+    from hftour.paths import standin_hub_cache
+
+    repo = "mistralai/Mistral-7B-Instruct-v0.1"
+    owner = HfApi(endpoint=session.endpoint,
+                  token=UserDB(session.data_dir / "store").add_user("mistral-staff", orgs=("mistralai",)))
+    owner.create_repo(repo)
+    snapshot = next((standin_hub_cache() / "models--mistralai--Mistral-7B-Instruct-v0.1" / "snapshots").iterdir())
+    owner.upload_folder(folder_path=snapshot, repo_id=repo, commit_message="Add tokenizer")
+    owner.update_repo_settings(repo, gated="manual")
+
+    tokenizer = tokenizer_or_standin(repo)  # the learner's token has not been granted access
+    assert "gated on the Hub" in capsys.readouterr().out
+    chat = [{"role": "user", "content": "Hi"}]
+    assert tokenizer.apply_chat_template(chat, tokenize=False).startswith("<s>[INST]")

@@ -286,7 +286,7 @@ def test_repo_delete_waits_for_the_repo_lock(tmp_path):
     deleter.join(timeout=5)
     assert store.repo_meta("model", "alice/demo") is None
     with pytest.raises(HubError):
-        store.set_private("model", "alice/demo", True)
+        store.update_settings("model", "alice/demo", private=True)
     assert not folder.exists()
 
 

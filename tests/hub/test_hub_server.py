@@ -5,7 +5,7 @@ import os
 import httpx
 import pytest
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, constants
-from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
 from hftour.hub.server import BackgroundServer
 from hftour.hub.store import HubStore
@@ -143,6 +143,23 @@ def test_access_rules(hub):
             api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="alice/open", commit_message="no")
         assert err.value.response.status_code in (401, 403)
     assert hub.anon.list_repo_files("alice/open") == [".gitattributes", "a.txt"]
+
+
+def test_gated_repo_files_download_only_for_its_owner(hub):
+    alice = hub.api["alice"]
+    alice.create_repo("lab/gated-model")
+    alice.upload_file(path_or_fileobj=b"{}", path_in_repo="config.json", repo_id="lab/gated-model", commit_message="a")
+    alice.update_repo_settings("lab/gated-model", gated="auto")
+    assert hub.anon.model_info("lab/gated-model").gated == "auto"  # the repo page stays public, as on the Hub
+    assert alice.hf_hub_download("lab/gated-model", "config.json", cache_dir=hub.cache)  # organisation member
+    for name, api in (("anon", hub.anon), ("bob", hub.api["bob"])):  # nobody else: no access requests to approve
+        with pytest.raises(GatedRepoError):
+            api.hf_hub_download("lab/gated-model", "config.json", cache_dir=f"{hub.cache}-{name}")
+    bad = httpx.put(f"{hub.url}/api/models/lab/gated-model/settings", json={"gated": "sometimes"},
+                    headers={"Authorization": f"Bearer {hub.tokens['alice']}"})
+    assert bad.status_code == 400 and "gated" in bad.text
+    alice.update_repo_settings("lab/gated-model", gated=False)
+    assert hub.api["bob"].hf_hub_download("lab/gated-model", "config.json", cache_dir=f"{hub.cache}-bob")
 
 
 def test_stale_parent_commit_is_refused_with_412(hub):
