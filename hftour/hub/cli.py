@@ -1,4 +1,4 @@
-"""`hftour hub serve` and `hftour hub user add`: run the Hub sandbox for a class and hand out tokens."""
+"""`hftour hub serve`, `hftour hub user add` and `hftour hub publish-standins`: run the Hub sandbox for a class."""
 from __future__ import annotations
 
 import argparse
@@ -59,6 +59,36 @@ def _user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish_standins(args: argparse.Namespace) -> int:
+    import httpx
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from ..standins.store import StandinCacheError, UnknownStandinError
+    from .rehearsal import publish_standins
+
+    data = Path(args.data).resolve()
+    try:
+        httpx.get(f"{args.endpoint}/api/whoami-v2", timeout=5)  # any answer will do: something is listening
+    except httpx.HTTPError:
+        print(f"error: no sandbox answers at {args.endpoint}; start it first with "
+              f"`hftour hub serve --data {args.data}` and pass its endpoint", file=sys.stderr)
+        return 2
+    try:
+        commits = publish_standins(data, args.endpoint, ids=args.only)
+    except (StandinCacheError, UnknownStandinError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (HfHubHTTPError, OSError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"error: the sandbox at {args.endpoint} refused the upload: {reason}", file=sys.stderr)
+        return 2
+    for repo_id, commit in commits.items():
+        print(f"{repo_id}  {commit[:7]}")
+    print(f"{len(commits)} stand-ins published under their real ids; clients with HF_ENDPOINT={args.endpoint} "
+          "download them as from the Hub")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `hub` command group to the top-level `hftour` parser (called by hftour.cli.build_parser)."""
     hub = commands.add_parser("hub", help="a local Hub sandbox for practising push_to_hub offline")
@@ -77,3 +107,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--read-only", action="store_true", help="a read token instead of a write token")
     add.add_argument("--org", action="append", help="also make the user a member of this organisation (repeatable)")
     add.set_defaults(func=_user_add)
+
+    publish = actions.add_parser("publish-standins",
+                                 help="upload the built stand-ins to a running sandbox under their real repo ids")
+    publish.add_argument("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}",
+                         help=f"the running sandbox (default http://127.0.0.1:{DEFAULT_PORT})")
+    publish.add_argument("--data", default=str(DEFAULT_DATA), help=f"its store folder (default ./{DEFAULT_DATA})")
+    publish.add_argument("--only", action="append", metavar="REPO_ID", help="publish only this stand-in (repeatable)")
+    publish.set_defaults(func=_publish_standins)

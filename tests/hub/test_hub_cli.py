@@ -5,6 +5,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from hftour.cli import main
 
@@ -67,3 +68,24 @@ def test_serve_refuses_bad_input_in_one_line(tmp_path):
             assert lines[0].startswith("error: ") and ("use" in lines[0] or "choose" in lines[0]), lines
     finally:
         taken.close()
+
+
+@pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")  # huggingface_hub's own LFS PUT
+def test_publish_standins_to_a_running_sandbox(tmp_path, capsys):
+    from huggingface_hub import HfApi
+
+    from hftour.hub.server import BackgroundServer
+
+    repo = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
+    with BackgroundServer(tmp_path / "store") as server:
+        args = ["hub", "publish-standins", "--endpoint", server.url, "--data", str(tmp_path / "store")]
+        assert main(args + ["--only", repo]) == 0
+        out = capsys.readouterr().out
+        assert repo in out and "1 stand-ins published" in out
+        files = HfApi(endpoint=server.url, token=False).list_repo_files(repo, revision="714eb0f")
+        assert "model.safetensors" in files and "README.md" in files  # the weights and the stand-in's card
+        assert main(args + ["--only", "no/such-id"]) == 2
+        assert capsys.readouterr().err.count("\n") == 1  # one line, no traceback
+    assert main(args + ["--only", repo]) == 2  # the sandbox is gone
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "start it first" in err
