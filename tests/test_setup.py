@@ -31,3 +31,15 @@ def test_offline_setup_points_at_standins_even_after_import(offline_setup):
     assert os.environ["HF_HOME"].startswith(str(hftour.paths.hftour_home()))
     assert hub_constants.HF_HUB_CACHE.startswith(os.environ["HF_HOME"])
     assert hftour.mode() == "offline" and hftour.device() in ("cpu", "cuda", "mps")
+
+
+def test_hub_banner_names_an_endpoint_other_than_the_hub(monkeypatch):
+    import importlib
+
+    setup_module = importlib.import_module("hftour.setup")
+    monkeypatch.setitem(setup_module._state, "mode", "hub")
+    monkeypatch.setitem(setup_module._state, "device", "cpu")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:8765")
+    assert "HUB: checkpoints downloaded from http://127.0.0.1:8765" in hftour.banner()
+    monkeypatch.delenv("HF_ENDPOINT")
+    assert "HUB: real checkpoints from the Hugging Face Hub" in hftour.banner()

@@ -1,11 +1,15 @@
-"""Hub mode rehearsed against the sandbox: hftour's stand-ins published under their real repo ids.
-
-The first piece of `make test-hub` (not built yet): with every stand-in in a sandbox under its real id and
-owner, the short revisions that code pins as branches, and the repos that the Hub gates gated, the real
-clients can download everything over HTTP exactly as they do from the Hub. Used by tests/hub/test_rehearsal.py.
+"""Hub mode rehearsed against the sandbox (`make test-hub`): the notebooks run with HFTOUR_MODE=hub while every
+download goes over HTTP to a loopback sandbox holding hftour's stand-ins under their real repo ids (owners,
+pinned short revisions as branches, the Hub's gated repos gated) and hftour's evaluate metrics as the Hub's
+`evaluate-metric/*` spaces. `hftour hub publish-standins` uses the publishing step for a class sandbox.
 """
 from __future__ import annotations
 
+import argparse
+import glob
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 from ..standins.store import StandinStore, UnknownStandinError
@@ -43,3 +47,61 @@ def publish_standins(store_dir: Path, endpoint: str, ids: list[str] | None = Non
     finally:
         constants.HF_HUB_DISABLE_XET = xet
     return commits
+
+
+def publish_metrics(store_dir: Path, endpoint: str) -> list[str]:
+    """Publish hftour's metric scripts as the Hub's evaluate-metric/<name> spaces, where evaluate.load looks."""
+    from huggingface_hub import HfApi
+
+    from ..metrics import METRICS, METRICS_DIR
+
+    api = HfApi(endpoint=endpoint, token=UserDB(store_dir).add_user(PUBLISHER, orgs=("evaluate-metric",)))
+    repos = []
+    for name in METRICS:
+        repo_id = f"evaluate-metric/{name}"
+        api.create_repo(repo_id, repo_type="space", space_sdk="gradio", exist_ok=True)
+        api.upload_file(path_or_fileobj=METRICS_DIR / name / f"{name}.py", path_in_repo=f"{name}.py",
+                        repo_id=repo_id, repo_type="space", commit_message="hftour metric")
+        repos.append(repo_id)
+    return repos
+
+
+def main(argv: list[str] | None = None) -> int:
+    """make test-hub: publish to a fresh loopback sandbox, run the notebooks in hub mode against it, print a summary."""
+    from huggingface_hub.utils import disable_progress_bars
+
+    from ..tour import run_notebook
+    from .server import BackgroundServer
+
+    disable_progress_bars()  # one upload bar per file of 15 repos says nothing here
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("notebooks", nargs="*", default=["notebooks/*.ipynb"])
+    args = parser.parse_args(argv)
+    paths = sorted({Path(p) for pattern in args.notebooks for p in glob.glob(pattern)})
+    with tempfile.TemporaryDirectory(prefix="hftour-rehearsal-") as tmp, BackgroundServer(Path(tmp) / "store") as server:
+        store = Path(tmp) / "store"
+        published = publish_standins(store, server.url)
+        publish_metrics(store, server.url)
+        learner = UserDB(store).add_user("learner")
+        hf_home = Path(tmp) / "hf-home"  # empty: everything the notebooks load is downloaded
+        os.environ.update({"HFTOUR_MODE": "hub", "HFTOUR_BLOCK_NETWORK": "1", "HF_ENDPOINT": server.url,
+                           "HF_TOKEN": learner, "HF_HOME": str(hf_home), "HF_HUB_DISABLE_XET": "1"})
+        print(f"hub rehearsal: {len(published)} stand-ins published to {server.url}", flush=True)
+        rows = []
+        for path in paths:
+            print(f"running {path} (hub mode) ...", flush=True)
+            rows.append((path.name, *run_notebook(path)))
+        files = [f for f in (hf_home / "hub").rglob("*") if f.is_file() and "snapshots" in f.parts]
+        repos = sorted({f.relative_to(hf_home / "hub").parts[0] for f in files})
+    for name, status, seconds in rows:
+        print(f"{name:<36} {seconds:7.1f}  {status}")
+    print("downloaded from:", ", ".join(repo.split("--", 1)[1].replace("--", "/") for repo in repos))
+    passed = sum(status == "ok" for _, status, _ in rows)
+    downloaded = len(files)
+    print(f"hub rehearsal: {passed} notebooks passed, {downloaded} files downloaded")
+    return 0 if passed == len(rows) and downloaded else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

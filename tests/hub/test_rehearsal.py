@@ -1,7 +1,10 @@
 """Stand-ins published under their real ids: the real clients download them from the sandbox as from the Hub."""
+from pathlib import Path
+
 import pytest
 
-from hftour.hub.rehearsal import GATED_ON_THE_HUB, publish_standins
+from hftour.hub.rehearsal import GATED_ON_THE_HUB, publish_metrics, publish_standins
+from hftour.metrics import METRICS_DIR
 from hftour.hub.sandbox import start_sandbox
 
 # huggingface_hub itself PUTs LFS content with the older httpx `data=` spelling
@@ -41,3 +44,12 @@ def test_published_standins_load_by_real_id_and_pinned_revision(sandbox):
     with pytest.raises(OSError) as err:  # the learner has not been granted access, as on the Hub
         AutoTokenizer.from_pretrained(MISTRAL)
     assert isinstance(err.value.__cause__, GatedRepoError) or "gated repo" in str(err.value)
+
+
+def test_metrics_are_published_where_evaluate_looks(sandbox, tmp_path):
+    from huggingface_hub import hf_hub_download
+
+    assert publish_metrics(sandbox.data_dir / "store", sandbox.endpoint) == [
+        "evaluate-metric/accuracy", "evaluate-metric/f1", "evaluate-metric/squad"]
+    script = hf_hub_download("evaluate-metric/squad", "squad.py", repo_type="space", cache_dir=tmp_path)
+    assert Path(script).read_bytes() == (METRICS_DIR / "squad" / "squad.py").read_bytes()
