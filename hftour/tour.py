@@ -50,13 +50,27 @@ def run_notebook(path: Path, inplace: bool = False, timeout: int = 600) -> tuple
     return status, seconds
 
 
+def find_notebooks(patterns: list[str]) -> list[Path]:
+    """The notebooks matching the glob patterns, sorted; used by this runner and by make test-hub."""
+    return sorted({Path(p) for pattern in patterns for p in glob.glob(pattern)})
+
+
+def print_table(rows: list[tuple[str, str, float]]) -> None:
+    """The notebook / seconds / status table (rows of name, status, seconds); used by this runner and make test-hub."""
+    width = max(len(name) for name, _, _ in rows)
+    print(f"\n{'notebook':<{width}}  {'seconds':>7}  status")
+    for name, status, seconds in rows:
+        print(f"{name:<{width}}  {seconds:7.1f}  {status}")
+    print(f"{'total':<{width}}  {sum(s for _, _, s in rows):7.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the notebooks given (globs allowed) and print the status table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebooks", nargs="*", default=["notebooks/*.ipynb"])
     parser.add_argument("--inplace", action="store_true", help="save the executed outputs into the notebooks")
     args = parser.parse_args(argv)
-    paths = sorted({Path(p) for pattern in args.notebooks for p in glob.glob(pattern)})
+    paths = find_notebooks(args.notebooks)
     if not paths:
         print(f"No notebooks match {args.notebooks}", file=sys.stderr)
         return 2
@@ -64,11 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         print(f"running {path} ...", flush=True)
         rows.append((path.name, *run_notebook(path, inplace=args.inplace)))
-    width = max(len(name) for name, _, _ in rows)
-    print(f"\n{'notebook':<{width}}  {'seconds':>7}  status")
-    for name, status, seconds in rows:
-        print(f"{name:<{width}}  {seconds:7.1f}  {status}")
-    print(f"{'total':<{width}}  {sum(s for _, _, s in rows):7.1f}")
+    print_table(rows)
     return 0 if all(status == "ok" for _, status, _ in rows) else 1
 
 

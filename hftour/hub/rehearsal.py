@@ -6,7 +6,6 @@ pinned short revisions as branches, the Hub's gated repos gated) and hftour's ev
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import sys
 import tempfile
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     """make test-hub: publish to a fresh loopback sandbox, run the notebooks in hub mode against it, print a summary."""
     from huggingface_hub.utils import disable_progress_bars
 
-    from ..tour import run_notebook
+    from ..tour import find_notebooks, print_table, run_notebook
     from .server import BackgroundServer
 
     disable_progress_bars()  # one upload bar per file of 15 repos says nothing here
@@ -78,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebooks", nargs="*", default=["notebooks/*.ipynb"])
     args = parser.parse_args(argv)
-    paths = sorted({Path(p) for pattern in args.notebooks for p in glob.glob(pattern)})
+    paths = find_notebooks(args.notebooks)
+    if not paths:
+        print(f"No notebooks match {args.notebooks}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="hftour-rehearsal-") as tmp, BackgroundServer(Path(tmp) / "store") as server:
         store = Path(tmp) / "store"
         published = publish_standins(store, server.url)
@@ -94,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((path.name, *run_notebook(path)))
         files = [f for f in (hf_home / "hub").rglob("*") if f.is_file() and "snapshots" in f.parts]
         repos = sorted({f.relative_to(hf_home / "hub").parts[0] for f in files})
-    for name, status, seconds in rows:
-        print(f"{name:<36} {seconds:7.1f}  {status}")
+    print_table(rows)
     print("downloaded from:", ", ".join(repo.split("--", 1)[1].replace("--", "/") for repo in repos))
     passed = sum(status == "ok" for _, status, _ in rows)
     downloaded = len(files)
