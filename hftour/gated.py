@@ -8,7 +8,7 @@ def is_gated_error(err: BaseException) -> bool:
     """Whether a from_pretrained error means "gated repo, and this login has not been granted access"."""
     from huggingface_hub.errors import GatedRepoError
 
-    return isinstance(err, GatedRepoError) or isinstance(err.__cause__, GatedRepoError) or "gated repo" in str(err)
+    return isinstance(err, GatedRepoError) or isinstance(err.__cause__, GatedRepoError)
 
 
 def tokenizer_or_standin(repo_id: str, **kwargs):

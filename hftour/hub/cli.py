@@ -64,7 +64,7 @@ def _publish_standins(args: argparse.Namespace) -> int:
     from huggingface_hub.errors import HfHubHTTPError
 
     from ..standins.store import StandinCacheError, UnknownStandinError
-    from .rehearsal import publish_standins
+    from .rehearsal import publish_metrics, publish_standins, publisher
 
     data = Path(args.data).resolve()
     try:
@@ -74,7 +74,9 @@ def _publish_standins(args: argparse.Namespace) -> int:
               f"`hftour hub serve --data {args.data}` and pass its endpoint", file=sys.stderr)
         return 2
     try:
-        commits = publish_standins(data, args.endpoint, ids=args.only)
+        api = publisher(data, args.endpoint)
+        commits = publish_standins(api, ids=args.only)
+        metrics = [] if args.only else publish_metrics(api)
     except (StandinCacheError, UnknownStandinError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -84,8 +86,8 @@ def _publish_standins(args: argparse.Namespace) -> int:
         return 2
     for repo_id, commit in commits.items():
         print(f"{repo_id}  {commit[:7]}")
-    print(f"{len(commits)} stand-ins published under their real ids; clients with HF_ENDPOINT={args.endpoint} "
-          "download them as from the Hub")
+    print(f"{len(commits)} stand-ins and {len(metrics)} evaluate metrics published under their real ids; clients "
+          f"with HF_ENDPOINT={args.endpoint} download them as from the Hub")
     return 0
 
 
@@ -109,9 +111,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.set_defaults(func=_user_add)
 
     publish = actions.add_parser("publish-standins",
-                                 help="upload the built stand-ins to a running sandbox under their real repo ids")
+                                 help="upload the built stand-ins (and evaluate metrics) to a running sandbox under their real ids")
     publish.add_argument("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}",
                          help=f"the running sandbox (default http://127.0.0.1:{DEFAULT_PORT})")
     publish.add_argument("--data", default=str(DEFAULT_DATA), help=f"its store folder (default ./{DEFAULT_DATA})")
-    publish.add_argument("--only", action="append", metavar="REPO_ID", help="publish only this stand-in (repeatable)")
+    publish.add_argument("--only", action="append", metavar="REPO_ID", help="publish only this stand-in, no metrics (repeatable)")
     publish.set_defaults(func=_publish_standins)

@@ -1,7 +1,7 @@
 """Hub mode rehearsed against the sandbox (`make test-hub`): the notebooks run with HFTOUR_MODE=hub while every
 download goes over HTTP to a loopback sandbox holding hftour's stand-ins under their real repo ids (owners,
 pinned short revisions as branches, the Hub's gated repos gated) and hftour's evaluate metrics as the Hub's
-`evaluate-metric/*` spaces. `hftour hub publish-standins` uses the publishing step for a class sandbox.
+`evaluate-metric/*` spaces. `hftour hub publish-standins` uses the publishing steps for a class sandbox.
 """
 from __future__ import annotations
 
@@ -17,24 +17,31 @@ from .users import UserDB
 # Repos that are gated on the real Hub (a login must accept their terms before files download).
 GATED_ON_THE_HUB = frozenset({"mistralai/Mistral-7B-Instruct-v0.1"})
 PUBLISHER = "hub-staff"  # the sandbox user who owns every organisation the stand-ins live under
+METRICS_ORG = "evaluate-metric"  # where evaluate.load("accuracy") looks on the Hub
 
 
-def publish_standins(store_dir: Path, endpoint: str, ids: list[str] | None = None) -> dict[str, str]:
-    """Publish built stand-ins (all, or `ids`) to the sandbox at `endpoint` whose data is `store_dir`; returns
-    {repo id: commit}. Each repo's owner is the organisation of its real id; pinned short revisions become branches."""
-    from huggingface_hub import HfApi, constants
+def publisher(store_dir: Path, endpoint: str):
+    """An HfApi for the sandbox at `endpoint` (data in `store_dir`) holding a write token of the user who owns every
+    organisation the stand-ins and metrics live under (distilbert, openai-community, ..., evaluate-metric)."""
+    from huggingface_hub import HfApi
+
+    orgs = {spec.id.split("/")[0] for spec in StandinStore().specs} | {METRICS_ORG}
+    return HfApi(endpoint=endpoint, token=UserDB(store_dir).add_user(PUBLISHER, orgs=tuple(sorted(orgs))))
+
+
+def publish_standins(api, ids: list[str] | None = None) -> dict[str, str]:
+    """Publish built stand-ins (all, or `ids`) with a publisher() api; returns {repo id: commit}. Each repo is
+    owned by the organisation of its real id; pinned short revisions become branches; Hub-gated repos are gated."""
+    from huggingface_hub import constants
 
     standins = StandinStore()
     unknown = sorted(set(ids or ()) - set(standins.by_id))
     if unknown:
         raise UnknownStandinError(f"no stand-in for {', '.join(unknown)}; `hftour standins list` shows the ids there are")
-    specs = [spec for spec in standins.specs if ids is None or spec.id in ids]
-    namespaces = tuple(sorted({spec.id.split("/")[0] for spec in specs}))
-    api = HfApi(endpoint=endpoint, token=UserDB(store_dir).add_user(PUBLISHER, orgs=namespaces))
     commits = {}
     xet, constants.HF_HUB_DISABLE_XET = constants.HF_HUB_DISABLE_XET, True  # the sandbox stores large files with LFS
     try:
-        for spec in specs:
+        for spec in [spec for spec in standins.specs if ids is None or spec.id in ids]:
             api.create_repo(spec.id, exist_ok=True)
             info = api.upload_folder(folder_path=standins.snapshot_dir(spec.id), repo_id=spec.id,
                                      commit_message="hftour stand-in")
@@ -48,16 +55,14 @@ def publish_standins(store_dir: Path, endpoint: str, ids: list[str] | None = Non
     return commits
 
 
-def publish_metrics(store_dir: Path, endpoint: str) -> list[str]:
-    """Publish hftour's metric scripts as the Hub's evaluate-metric/<name> spaces, where evaluate.load looks."""
-    from huggingface_hub import HfApi
-
+def publish_metrics(api) -> list[str]:
+    """Publish hftour's metric scripts, with a publisher() api, as the Hub's evaluate-metric/<name> spaces, where
+    evaluate.load looks for them."""
     from ..metrics import METRICS, METRICS_DIR
 
-    api = HfApi(endpoint=endpoint, token=UserDB(store_dir).add_user(PUBLISHER, orgs=("evaluate-metric",)))
     repos = []
     for name in METRICS:
-        repo_id = f"evaluate-metric/{name}"
+        repo_id = f"{METRICS_ORG}/{name}"
         api.create_repo(repo_id, repo_type="space", space_sdk="gradio", exist_ok=True)
         api.upload_file(path_or_fileobj=METRICS_DIR / name / f"{name}.py", path_in_repo=f"{name}.py",
                         repo_id=repo_id, repo_type="space", commit_message="hftour metric")
@@ -83,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="hftour-rehearsal-") as tmp, BackgroundServer(Path(tmp) / "store") as server:
         store = Path(tmp) / "store"
-        published = publish_standins(store, server.url)
-        publish_metrics(store, server.url)
+        api = publisher(store, server.url)
+        published = publish_standins(api)
+        publish_metrics(api)
         learner = UserDB(store).add_user("learner")
         hf_home = Path(tmp) / "hf-home"  # empty: everything the notebooks load is downloaded
         os.environ.update({"HFTOUR_MODE": "hub", "HFTOUR_BLOCK_NETWORK": "1", "HF_ENDPOINT": server.url,

@@ -313,7 +313,7 @@ class HubApp:
                     repo_type=kind, access="write", body="json") for kind, prefix in URL_PREFIX.items()],
             Route("/lfs-upload/{kind}/{ns}/{name}/{oid}", self._guarded(self.lfs_put), methods=["PUT"]),
             *[route(f"/{prefix}{{ns}}/{{name}}/resolve/{{rev}}/{{path:path}}", self.resolve, ["GET", "HEAD"],
-                    repo_type=kind, access="read") for kind, prefix in URL_PREFIX.items()],
+                    repo_type=kind, access="download") for kind, prefix in URL_PREFIX.items()],
             route("/{rest:path}", self.unsupported, ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
         ]
         self.app = _guard_connection(Starlette(routes=routes))
@@ -354,9 +354,9 @@ class HubApp:
         call = Call(request, self._caller(request))
         if access == "token":
             self._require_write_token(call.caller)
-        elif access in ("read", "write"):
+        elif access in ("read", "download", "write"):
             call.repo_type, call.repo_id = self._repo(request, repo_type)
-            check = self._readable if access == "read" else self._writable
+            check = {"read": self._readable, "download": self._downloadable, "write": self._writable}[access]
             await run_in_threadpool(check, call.repo_type, call.repo_id, call.caller)
         return call
 
@@ -454,15 +454,16 @@ class HubApp:
             raise HubError(403, f"You don't have the rights to write to {repo_id}: {why}")
         return meta
 
-    def _check_gate(self, call: Call) -> None:
-        """A gated repo's files download only for its owner (and organisation members): the sandbox has no access
-        requests, so everyone else gets the Hub's GatedRepo answer, which huggingface_hub raises as GatedRepoError."""
-        meta = self._readable(call.repo_type, call.repo_id, call.caller)
-        namespace = call.repo_id.split("/")[0]
-        if meta.get("gated") and not call.caller.can_read_private(namespace):
-            raise HubError(401 if call.caller.name is None else 403,
-                           f"Access to {call.repo_id} is restricted: it is gated and you have not been granted access",
+    def _downloadable(self, repo_type: str, repo_id: str, caller: Caller) -> dict:
+        """repo.json if the caller may download the repo's files. A gated repo serves them only to its owner (and
+        organisation members): the sandbox has no access requests, so everyone else gets the Hub's GatedRepo answer,
+        which huggingface_hub raises as GatedRepoError."""
+        meta = self._readable(repo_type, repo_id, caller)
+        if meta.get("gated") and not caller.can_read_private(repo_id.split("/")[0]):
+            raise HubError(401 if caller.name is None else 403,
+                           f"Access to {repo_id} is restricted: it is gated and you have not been granted access",
                            "GatedRepo")
+        return meta
 
     @staticmethod
     def _base(request: Request) -> str:
@@ -768,7 +769,6 @@ class HubApp:
 
     # ---- files ---------------------------------------------------------------------------------------
     def resolve(self, call: Call) -> Response:
-        self._check_gate(call)
         path = check_path(call.params["path"])
         sha, files = self._files(call, call.params["rev"])
         if path not in files:

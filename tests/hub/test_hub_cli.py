@@ -81,7 +81,7 @@ def test_publish_standins_to_a_running_sandbox(tmp_path, capsys):
         args = ["hub", "publish-standins", "--endpoint", server.url, "--data", str(tmp_path / "store")]
         assert main(args + ["--only", repo]) == 0
         out = capsys.readouterr().out
-        assert repo in out and "1 stand-ins published" in out
+        assert repo in out and "1 stand-ins and 0 evaluate metrics published" in out
         files = HfApi(endpoint=server.url, token=False).list_repo_files(repo, revision="714eb0f")
         assert "model.safetensors" in files and "README.md" in files  # the weights and the stand-in's card
         assert main(args + ["--only", "no/such-id"]) == 2
