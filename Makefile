@@ -61,7 +61,7 @@ test-portable: install
 	$(OTHER_CPU) HFTOUR_HOME=$(PORTABLE_HOME) $(MAKE) --no-print-directory nbval
 
 # Hub mode rehearsed: every notebook with HFTOUR_MODE=hub, downloading the stand-ins by their real ids over HTTP
-# from a loopback Hub sandbox (nothing leaves the machine). Not part of `make test`.
+# from a loopback Hub sandbox (nothing leaves the machine). Not part of `make test`; .ci/run runs it after.
 test-hub: standins
 	$(PY) -m hftour.hub.rehearsal $(NB)
 

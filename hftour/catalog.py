@@ -1,4 +1,4 @@
-"""The stand-in catalog: every Hub checkpoint the notebooks use, read from catalog.toml."""
+"""The stand-in catalog: every Hub checkpoint and dataset the notebooks use, read from catalog.toml."""
 from __future__ import annotations
 
 import tomllib
@@ -22,18 +22,21 @@ class StandinSpec:
     needs: tuple[str, ...] = ()  # other stand-ins this one is built from
     notebooks: tuple[str, ...] = ()
     options: dict = field(default_factory=dict, hash=False)  # free-form arguments for the recipe
+    repo_type: str = "model"  # "model" ([[standin]] tables) or "dataset" ([[dataset]] tables)
 
     @property
     def folder_name(self) -> str:
-        return "models--" + self.id.replace("/", "--")
+        """The repo's folder in a Hugging Face hub cache: models--org--name or datasets--org--name."""
+        return f"{self.repo_type}s--" + self.id.replace("/", "--")
 
 
 def load_catalog() -> list[StandinSpec]:
     """Parse catalog.toml in file order (the build order); used by the builder, doctor and setup."""
     raw = tomllib.loads(CATALOG_FILE.read_text())
     specs = []
-    for entry in raw["standin"]:
-        entry = dict(entry)
+    tables = [(entry, "model") for entry in raw["standin"]] + [(entry, "dataset") for entry in raw.get("dataset", [])]
+    for entry, repo_type in tables:
+        entry = dict(entry, repo_type=repo_type)
         for key in ("revisions", "data", "needs", "notebooks"):
             entry[key] = tuple(entry.get(key, ()))
         specs.append(StandinSpec(**entry))

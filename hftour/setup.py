@@ -7,6 +7,7 @@ import socket
 import sys
 import threading
 import warnings
+from pathlib import Path
 
 from .paths import standin_hf_home
 
@@ -56,7 +57,8 @@ def _patch_imported_libraries(hf_home: str) -> None:
         "huggingface_hub.constants": {"HF_HUB_OFFLINE": True, "HF_HOME": hf_home, "HF_HUB_CACHE": hub_cache,
                                       "HUGGINGFACE_HUB_CACHE": hub_cache},
         "transformers.utils.hub": {"HF_HUB_OFFLINE": True},
-        "datasets.config": {"HF_HUB_OFFLINE": True, "HF_DATASETS_OFFLINE": True},
+        "datasets.config": {"HF_HUB_OFFLINE": True, "HF_DATASETS_OFFLINE": True,
+                            "HF_DATASETS_CACHE": Path(hf_home, "datasets")},
         "evaluate.config": {"HF_EVALUATE_OFFLINE": True},
     }
     for module_name, values in settings.items():
@@ -75,7 +77,8 @@ def use_standins() -> None:
     check_standins()
     os.environ.update({"HF_HOME": hf_home, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                        "HF_DATASETS_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1"})
-    os.environ.pop("HF_HUB_CACHE", None)
+    for variable in ("HF_HUB_CACHE", "HF_DATASETS_CACHE"):  # both live under HF_HOME, where the stand-ins are
+        os.environ.pop(variable, None)
     _patch_imported_libraries(hf_home)
     install_missing_id_hint()
     install_metric_modules(hf_home)  # evaluate.load("accuracy"/"f1") offline (hftour/metrics)

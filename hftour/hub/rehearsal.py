@@ -1,7 +1,8 @@
 """Hub mode rehearsed against the sandbox (`make test-hub`): the notebooks run with HFTOUR_MODE=hub while every
-download goes over HTTP to a loopback sandbox holding hftour's stand-ins under their real repo ids (owners,
-pinned short revisions as branches, the Hub's gated repos gated) and hftour's evaluate metrics as the Hub's
-`evaluate-metric/*` spaces. `hftour hub publish-standins` uses the publishing steps for a class sandbox.
+download goes over HTTP to a loopback sandbox holding hftour's stand-ins, models and datasets, under their real
+repo ids (owners, pinned short revisions as branches, the Hub's gated repos gated) and hftour's evaluate metrics
+as the Hub's `evaluate-metric/*` spaces. The notebooks see an empty HF_HOME and an empty hftour home, so
+whatever they load comes over HTTP. `hftour hub publish-standins` uses the publishing steps for a class sandbox.
 """
 from __future__ import annotations
 
@@ -42,13 +43,13 @@ def publish_standins(api, ids: list[str] | None = None) -> dict[str, str]:
     xet, constants.HF_HUB_DISABLE_XET = constants.HF_HUB_DISABLE_XET, True  # the sandbox stores large files with LFS
     try:
         for spec in [spec for spec in standins.specs if ids is None or spec.id in ids]:
-            api.create_repo(spec.id, exist_ok=True)
-            info = api.upload_folder(folder_path=standins.snapshot_dir(spec.id), repo_id=spec.id,
-                                     commit_message="hftour stand-in")
+            kind = {"repo_id": spec.id, "repo_type": spec.repo_type}
+            api.create_repo(**kind, exist_ok=True)
+            info = api.upload_folder(folder_path=standins.snapshot_dir(spec.id), **kind, commit_message="hftour stand-in")
             for revision in spec.revisions:
-                api.create_branch(spec.id, branch=revision, revision=info.oid, exist_ok=True)
+                api.create_branch(**kind, branch=revision, revision=info.oid, exist_ok=True)
             if spec.id in GATED_ON_THE_HUB:
-                api.update_repo_settings(spec.id, gated="manual")
+                api.update_repo_settings(**kind, gated="manual")
             commits[spec.id] = info.oid
     finally:
         constants.HF_HUB_DISABLE_XET = xet
@@ -93,21 +94,28 @@ def main(argv: list[str] | None = None) -> int:
         publish_metrics(api)
         learner = UserDB(store).add_user("learner")
         hf_home = Path(tmp) / "hf-home"  # empty: everything the notebooks load is downloaded
+        # An empty hftour home too: a notebook that read the stand-in cache instead of downloading would fail.
+        hftour_home = Path(tmp) / "hftour-home"
         os.environ.update({"HFTOUR_MODE": "hub", "HFTOUR_BLOCK_NETWORK": "1", "HF_ENDPOINT": server.url,
-                           "HF_TOKEN": learner, "HF_HOME": str(hf_home), "HF_HUB_DISABLE_XET": "1"})
+                           "HF_TOKEN": learner, "HF_HOME": str(hf_home), "HF_HUB_DISABLE_XET": "1",
+                           "HFTOUR_HOME": str(hftour_home)})
         print(f"hub rehearsal: {len(published)} stand-ins published to {server.url}", flush=True)
         rows = []
         for path in paths:
             print(f"running {path} (hub mode) ...", flush=True)
             rows.append((path.name, *run_notebook(path)))
         files = [f for f in (hf_home / "hub").rglob("*") if f.is_file() and "snapshots" in f.parts]
+        datasets = [f for f in (hf_home / "hub").glob("datasets--*/snapshots/*/*/*.parquet")]
         repos = sorted({f.relative_to(hf_home / "hub").parts[0] for f in files})
+        standin_reads = (hftour_home / "hf").exists()
     print_table(rows)
     print("downloaded from:", ", ".join(repo.split("--", 1)[1].replace("--", "/") for repo in repos))
+    if standin_reads:
+        print("hub rehearsal: FAILED, something created a stand-in cache during the hub-mode run")
     passed = sum(status == "ok" for _, status, _ in rows)
     downloaded = len(files)
-    print(f"hub rehearsal: {passed} notebooks passed, {downloaded} files downloaded")
-    return 0 if passed == len(rows) and downloaded else 1
+    print(f"hub rehearsal: {passed} notebooks passed, {downloaded} files downloaded ({len(datasets)} of them dataset files)")
+    return 0 if passed == len(rows) and downloaded and not standin_reads else 1
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import tqdm.auto as tqdm
 
 from ..catalog import StandinSpec, load_catalog
 from ..paths import DATA_DIR, standin_hub_cache
-from .card import write_model_card
+from .card import write_card
 
 MANIFEST_NAME = "hftour-standins.json"
 # `from .module import` / `from ..module import` lines: the hftour code a recipe builds with
@@ -119,7 +119,10 @@ class StandinStore:
     def recipe_hash(self, spec: StandinSpec) -> str:
         """Hash of everything that shapes a stand-in: its entry, its recipe's source, its data and its inputs."""
         digest = hashlib.sha1()
-        digest.update(json.dumps(asdict(spec), sort_keys=True, default=list).encode())
+        entry = asdict(spec)
+        if entry["repo_type"] == "model":
+            del entry["repo_type"]  # model hashes (and so their seeds) predate dataset entries; keep them as they were
+        digest.update(json.dumps(entry, sort_keys=True, default=list).encode())
         for name in recipe_modules(spec.recipe.split(":")[0]):
             digest.update(inspect.getsource(importlib.import_module(name)).encode())
         for rel in spec.data:
@@ -131,6 +134,11 @@ class StandinStore:
     # ---- layout ---------------------------------------------------------
     def repo_dir(self, spec: StandinSpec) -> Path:
         return self.hub_cache / spec.folder_name
+
+    @property
+    def datasets_cache(self) -> Path:
+        """The datasets cache next to hub/ in the stand-in HF_HOME: where offline load_dataset finds dataset stand-ins."""
+        return self.hub_cache.parent / "datasets"
 
     def snapshot_dir(self, repo_id: str) -> Path:
         """Folder of a built stand-in's files; recipes use it to build on another stand-in."""
@@ -149,6 +157,8 @@ class StandinStore:
         for name in entry["files"]:
             if not (snapshot / name).is_file():
                 return f"missing file {name}"
+        if spec.repo_type == "dataset" and not (self.datasets_cache / spec.id.replace("/", "___")).is_dir():
+            return "not prepared in the datasets cache"
         main_ref = self.repo_dir(spec) / "refs" / "main"
         if not main_ref.is_file() or main_ref.read_text().strip() != entry["commit"]:
             return "refs/main does not point at the built snapshot"
@@ -244,7 +254,7 @@ class StandinStore:
             facts = recipe(spec, staging, self, progress=progress) or {}
         finally:
             torch.set_num_threads(threads)
-        write_model_card(spec, staging, facts)
+        write_card(spec, staging, facts)
         # Swap the finished snapshot in only now, so an interrupted build never leaves half a model behind.
         shutil.rmtree(repo / "snapshots", ignore_errors=True)
         (repo / "snapshots").mkdir(parents=True)

@@ -137,23 +137,17 @@ def test_class_sandbox_from_the_environment(tmp_path, monkeypatch, capsys):
         assert constants.ENDPOINT != server.url
 
 
-def test_a_gated_repo_falls_back_to_the_standin_with_a_message(session, capsys):
-    """Notebook 05 online without access to Mistral's gated repo: a clear message and the stand-in's template."""
-    from huggingface_hub import HfApi
+def test_a_gated_repo_falls_back_to_its_open_copy_with_a_message(session, capsys):
+    """Notebook 05 online without access to Mistral's gated repo: a clear message, then the ungated copy over HTTP."""
+    from hftour.gated import tokenizer_or_open_copy
+    from hftour.hub.rehearsal import publish_standins, publisher
 
-    from hftour.gated import tokenizer_or_standin
-    from hftour.hub.users import UserDB
-    from hftour.paths import standin_hub_cache
+    gated, open_copy = "mistralai/Mistral-7B-Instruct-v0.1", "Xenova/mistral-tokenizer-v1"
+    publish_standins(publisher(session.data_dir / "store", session.endpoint), [gated, open_copy])
 
-    repo = "mistralai/Mistral-7B-Instruct-v0.1"
-    owner = HfApi(endpoint=session.endpoint,
-                  token=UserDB(session.data_dir / "store").add_user("mistral-staff", orgs=("mistralai",)))
-    owner.create_repo(repo)
-    snapshot = next((standin_hub_cache() / "models--mistralai--Mistral-7B-Instruct-v0.1" / "snapshots").iterdir())
-    owner.upload_folder(folder_path=snapshot, repo_id=repo, commit_message="Add tokenizer")
-    owner.update_repo_settings(repo, gated="manual")
-
-    tokenizer = tokenizer_or_standin(repo)  # the learner's token has not been granted access
-    assert "gated on the Hub" in capsys.readouterr().out
+    tokenizer = tokenizer_or_open_copy(gated, open_copy)  # the learner's token has not been granted access
+    out = capsys.readouterr().out
+    assert "gated on the Hub" in out and open_copy in out
+    assert tokenizer.name_or_path == open_copy
     chat = [{"role": "user", "content": "Hi"}]
     assert tokenizer.apply_chat_template(chat, tokenize=False).startswith("<s>[INST]")

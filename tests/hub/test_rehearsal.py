@@ -53,3 +53,14 @@ def test_metrics_are_published_where_evaluate_looks(sandbox, tmp_path):
         "evaluate-metric/accuracy", "evaluate-metric/f1", "evaluate-metric/squad"]
     script = hf_hub_download("evaluate-metric/squad", "squad.py", repo_type="space", cache_dir=tmp_path)
     assert Path(script).read_bytes() == (METRICS_DIR / "squad" / "squad.py").read_bytes()
+
+
+def test_published_dataset_standins_load_by_real_id(sandbox, tmp_path):
+    from datasets import load_dataset
+
+    publish_standins(publisher(sandbox.data_dir / "store", sandbox.endpoint), ids=["Yelp/yelp_review_full"])
+    dataset = load_dataset("Yelp/yelp_review_full", cache_dir=str(tmp_path / "datasets"))
+    assert list(dataset) == ["train", "test"]
+    assert dataset["train"].features["label"].names[-1] == "5 stars"
+    downloaded = list((sandbox.data_dir / "client-cache").rglob("*.parquet"))
+    assert downloaded and "datasets--Yelp--yelp_review_full" in str(downloaded[0])

@@ -4,7 +4,7 @@ import pytest
 from huggingface_hub.errors import GatedRepoError
 from transformers import AutoTokenizer
 
-from hftour.gated import is_gated_error, tokenizer_or_standin
+from hftour.gated import is_gated_error, tokenizer_or_open_copy
 
 MISTRAL = "mistralai/Mistral-7B-Instruct-v0.1"
 
@@ -29,4 +29,4 @@ def test_other_errors_are_not_hidden(monkeypatch):
 
     monkeypatch.setattr(AutoTokenizer, "from_pretrained", classmethod(from_pretrained))
     with pytest.raises(OSError, match="no such file"):
-        tokenizer_or_standin(MISTRAL)
+        tokenizer_or_open_copy(MISTRAL, "Xenova/mistral-tokenizer-v1")
