@@ -71,6 +71,16 @@ def publish_metrics(api) -> list[str]:
     return repos
 
 
+def _repos_fetched(hub_cache: Path, files: list[Path]) -> list[str]:
+    """Repo ids a notebook downloaded files of, from its hub cache; `*` marks those it downloaded weights or data of."""
+    heavy = (".safetensors", ".bin", ".parquet")
+    repos: dict[str, bool] = {}
+    for file in files:
+        repo = file.relative_to(hub_cache).parts[0].split("--", 1)[1].replace("--", "/")
+        repos[repo] = repos.get(repo, False) or file.name.endswith(heavy)
+    return [repo + ("*" if weighty else "") for repo, weighty in sorted(repos.items())]
+
+
 def main(argv: list[str] | None = None) -> int:
     """make test-hub: publish to a fresh loopback sandbox, run the notebooks in hub mode against it, print a summary."""
     from huggingface_hub.utils import disable_progress_bars
@@ -93,28 +103,33 @@ def main(argv: list[str] | None = None) -> int:
         published = publish_standins(api)
         publish_metrics(api)
         learner = UserDB(store).add_user("learner")
-        hf_home = Path(tmp) / "hf-home"  # empty: everything the notebooks load is downloaded
-        # An empty hftour home too: a notebook that read the stand-in cache instead of downloading would fail.
+        # Each notebook gets an empty HF_HOME, so everything it loads is downloaded (and what it needs is listed),
+        # and all share an empty hftour home: a notebook reading the stand-in cache instead would fail.
         hftour_home = Path(tmp) / "hftour-home"
         os.environ.update({"HFTOUR_MODE": "hub", "HFTOUR_BLOCK_NETWORK": "1", "HF_ENDPOINT": server.url,
-                           "HF_TOKEN": learner, "HF_HOME": str(hf_home), "HF_HUB_DISABLE_XET": "1",
-                           "HFTOUR_HOME": str(hftour_home)})
+                           "HF_TOKEN": learner, "HF_HUB_DISABLE_XET": "1", "HFTOUR_HOME": str(hftour_home)})
         print(f"hub rehearsal: {len(published)} stand-ins published to {server.url}", flush=True)
-        rows = []
+        rows, files, downloads = [], [], {}
         for path in paths:
             print(f"running {path} (hub mode) ...", flush=True)
+            hub_cache = Path(tmp) / "hf-home" / path.stem / "hub"
+            os.environ["HF_HOME"] = str(hub_cache.parent)
             rows.append((path.name, *run_notebook(path)))
-        files = [f for f in (hf_home / "hub").rglob("*") if f.is_file() and "snapshots" in f.parts]
-        datasets = [f for f in (hf_home / "hub").glob("datasets--*/snapshots/*/*/*.parquet")]
-        repos = sorted({f.relative_to(hf_home / "hub").parts[0] for f in files})
+            fetched = [f for f in hub_cache.rglob("*") if f.is_file() and "snapshots" in f.parts]
+            files += fetched
+            downloads[path.stem] = _repos_fetched(hub_cache, fetched)
+        dataset_files = [f for f in files if f.suffix == ".parquet" and "datasets--" in str(f)]
         standin_reads = (hftour_home / "hf").exists()
     print_table(rows)
-    print("downloaded from:", ", ".join(repo.split("--", 1)[1].replace("--", "/") for repo in repos))
+    for name, repos in downloads.items():
+        print(f"{name} downloaded: {', '.join(repos) or 'nothing'}")
+    print("(* = weights or data files, not only configs and tokenizers)")
     if standin_reads:
         print("hub rehearsal: FAILED, something created a stand-in cache during the hub-mode run")
     passed = sum(status == "ok" for _, status, _ in rows)
     downloaded = len(files)
-    print(f"hub rehearsal: {passed} notebooks passed, {downloaded} files downloaded ({len(datasets)} of them dataset files)")
+    print(f"hub rehearsal: {passed} notebooks passed, {downloaded} files downloaded "
+          f"({len(dataset_files)} of them dataset files)")
     return 0 if passed == len(rows) and downloaded and not standin_reads else 1
 
 
