@@ -26,9 +26,10 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 def _publish(spec, staging: Path, store, config: str, splits: dict[str, list[dict]], features) -> dict:
     """Write each split as {config}/{split}-00000-of-00001.parquet and prepare it for offline load_dataset."""
-    from datasets import Dataset
+    from datasets import Dataset, disable_progress_bars
     from datasets.packaged_modules.parquet.parquet import Parquet
 
+    disable_progress_bars()  # the build's own bar says what is being built; per-split bars would only add noise
     files = {}
     for split, rows in splits.items():
         files[split] = staging / config / f"{split}-00000-of-00001.parquet"
