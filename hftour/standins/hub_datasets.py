@@ -6,18 +6,13 @@ same splits in the stand-in HF_HOME's datasets cache, where `load_dataset("stanf
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import shutil
 from pathlib import Path
 
 from ..paths import DATA_DIR
-
-
-def _read_csv(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+from .encoders import read_csv
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -40,13 +35,13 @@ def _publish(spec, staging: Path, store, config: str, splits: dict[str, list[dic
 
     # The datasets cache keys a Hub dataset as <namespace>___<name>/<config>/<version>/<hash>. The Parquet builder
     # has no namespace without reading from the Hub, so it builds under <name>/ and the folder moves into place.
-    namespace, name = spec.id.split("/")
+    name = spec.id.split("/")[1]
     cache = store.datasets_cache
     shutil.rmtree(cache / name, ignore_errors=True)
     builder = Parquet(cache_dir=str(cache), dataset_name=name, config_name=config, config_id=config, hash=digest,
                       data_files={split: str(path) for split, path in files.items()}, features=features)
     builder.download_and_prepare()
-    target = cache / f"{namespace}___{name}"
+    target = store.prepared_dataset_dir(spec.id)
     shutil.rmtree(target, ignore_errors=True)  # an older build would otherwise be a second candidate
     target.mkdir(parents=True)
     (cache / name / config).rename(target / config)
@@ -61,7 +56,7 @@ def imdb(spec, staging: Path, store, progress: bool = True) -> dict:
 
     folder = DATA_DIR / "movie_reviews"
     features = Features({"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
-    splits = {split: [{"text": row["text"], "label": int(row["label"])} for row in _read_csv(folder / f"{split}.csv")]
+    splits = {split: [{"text": row["text"], "label": int(row["label"])} for row in read_csv(folder / f"{split}.csv")]
               for split in ("train", "test")}
     splits["unsupervised"] = [{"text": row["text"], "label": -1} for row in _read_jsonl(folder / "unsupervised.jsonl")]
     facts = _publish(spec, staging, store, "plain_text", splits, features)
@@ -90,7 +85,7 @@ def squad(spec, staging: Path, store, progress: bool = True) -> dict:
     })
     train = [{"id": row["id"], "title": "hftour_qa_generative", "context": row["context"],
               "question": row["question"], "answers": {"text": [row["text"]], "answer_start": [int(row["answer_start"])]}}
-             for row in _read_csv(DATA_DIR / "qa_generative" / "qa.csv")]
+             for row in read_csv(DATA_DIR / "qa_generative" / "qa.csv")]
     validation = [{"id": f"v{i:04d}", "title": "hftour_qa", "context": row["context"], "question": row["question"],
                    "answers": {"text": [row["answer"]], "answer_start": [row["answer_start"]]}}
                   for i, row in enumerate(_read_jsonl(DATA_DIR / "qa" / "heldout.jsonl"))]

@@ -140,6 +140,10 @@ class StandinStore:
         """The datasets cache next to hub/ in the stand-in HF_HOME: where offline load_dataset finds dataset stand-ins."""
         return self.hub_cache.parent / "datasets"
 
+    def prepared_dataset_dir(self, repo_id: str) -> Path:
+        """Where the datasets library keeps a Hub dataset's prepared splits: <namespace>___<name> in its cache."""
+        return self.datasets_cache / repo_id.replace("/", "___")
+
     def snapshot_dir(self, repo_id: str) -> Path:
         """Folder of a built stand-in's files; recipes use it to build on another stand-in."""
         spec = self.by_id[repo_id]
@@ -157,7 +161,7 @@ class StandinStore:
         for name in entry["files"]:
             if not (snapshot / name).is_file():
                 return f"missing file {name}"
-        if spec.repo_type == "dataset" and not (self.datasets_cache / spec.id.replace("/", "___")).is_dir():
+        if spec.repo_type == "dataset" and not self.prepared_dataset_dir(spec.id).is_dir():
             return "not prepared in the datasets cache"
         main_ref = self.repo_dir(spec) / "refs" / "main"
         if not main_ref.is_file() or main_ref.read_text().strip() != entry["commit"]:
