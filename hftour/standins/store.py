@@ -24,8 +24,8 @@ from ..paths import DATA_DIR, standin_hub_cache
 from .card import write_card
 
 MANIFEST_NAME = "hftour-standins.json"
-# `from .module import` / `from ..module import` lines: the hftour code a recipe builds with
-_RELATIVE_IMPORT = re.compile(r"^\s*from (\.{1,2})(\w+) import", re.MULTILINE)
+# `from .module import` / `from ..package.module import` lines: the hftour code a recipe builds with
+_RELATIVE_IMPORT = re.compile(r"^\s*from (\.{1,3})([\w.]+) import", re.MULTILINE)
 
 
 class StandinCacheError(RuntimeError):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from hftour.qa import answer_question
-from hftour.standins.encoders import distilbert_tokenizer
+from hftour.standins.bert.encoders import distilbert_tokenizer
 
 QUESTION = "Where do I work?"
 CONTEXT = "My name is Sylvain and I work at Hugging Face in Brooklyn"

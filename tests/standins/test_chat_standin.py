@@ -1,8 +1,10 @@
-"""The SmolLM2-Instruct stand-in keeps the ChatML layout, learns only assistant turns, answers and then stops."""
+"""The SmolLM2-Instruct stand-in is the real chat model: ChatML layout, and it answers simple questions."""
+import re
+
 import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from hftour.standins.chat import chat_rows, conversations, heldout_replies
+from hftour.standins.llama.smollm2 import chat_rows, factual_answers
 from hftour.standins.store import StandinStore
 
 SMOL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -40,10 +42,9 @@ def test_only_assistant_turns_are_learned(smol):
     assert learned == "I am well.<|im_end|>\nAny time.<|im_end|>\n"
 
 
-def test_heldout_chats_get_the_expected_answer_and_stop(smol):
+def test_answers_simple_factual_questions(smol):
     tokenizer, model = smol
-    stopped, exact = heldout_replies(model, tokenizer, conversations(40, seed=12))
-    print(f"held-out chats: {stopped:.2f} stopped with <|im_end|>, {exact:.2f} gave the expected answer")
-    # Training is not bit-reproducible across CPU models: the same recipe gave 0.55 on one machine and 0.42 on
-    # another, so the floor sits below both and checks that the model answers, not one build's figure.
-    assert stopped == 1.0 and exact >= 0.35
+    share, replies = factual_answers(model, tokenizer)
+    print(replies)
+    assert "Paris" in replies[0] and re.search(r"\b(7|seven)\b", replies[1]), replies  # the issue's two questions
+    assert share >= 0.5

@@ -5,10 +5,10 @@ from transformers import AutoModelForQuestionAnswering, AutoModelForSequenceClas
 
 from hftour.paths import DATA_DIR
 from hftour.qa import answer_question
-from hftour.standins.encoders import read_csv
-from hftour.standins.encoders_ner import NER_LABELS, entity_f1, ner_examples, predicted_entities, read_frames
-from hftour.standins.encoders_nli import candidate_sets, topic_rows, zero_shot_accuracy
-from hftour.standins.encoders_qa import normalize_answer, read_qa
+from hftour.standins.bert.encoders import read_csv
+from hftour.standins.bert.ner import NER_LABELS, entity_f1, ner_examples, predicted_entities, read_frames
+from hftour.standins.bert.nli import candidate_sets, topic_rows, zero_shot_accuracy
+from hftour.standins.bert.qa import normalize_answer, read_qa
 from hftour.standins.store import StandinStore
 
 SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"

@@ -4,7 +4,8 @@ import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
 
 from hftour.standins import StandinStore
-from hftour.standins.masked import general_paragraphs, masked_token_accuracy, unigram_bias
+from hftour.standins.bert.masked import masked_token_accuracy, unigram_bias
+from hftour.standins.corpora import general_paragraphs
 
 BERT, DISTILBERT = "google-bert/bert-base-uncased", "distilbert/distilbert-base-uncased"
 

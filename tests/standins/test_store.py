@@ -81,7 +81,7 @@ def test_parallel_build_matches_serial_and_waits_for_needs(tmp_path):
 
 
 def test_recipe_hash_follows_the_helpers_a_recipe_imports():
-    modules = recipe_modules("encoders_qa")
-    assert {"hftour.standins.encoders_qa", "hftour.standins.encoders", "hftour.standins.training",
-            "hftour.paths"} <= set(modules)
-    assert "hftour.standins.chat" not in modules
+    modules = recipe_modules("bert.qa")
+    assert {"hftour.standins.bert.qa", "hftour.standins.bert.encoders", "hftour.standins.training",
+            "hftour.paths", "hftour.qa"} <= set(modules)  # siblings, the shared package modules, hftour's own
+    assert "hftour.standins.llama.smollm2" not in modules

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 from transformers import AutoTokenizer
 
-from hftour.standins.seq2seq import build_t5_tokenizer
+from hftour.standins.t5.t5 import build_t5_tokenizer
 from hftour.standins.tokenizers_only import CORPUS_DIR, _stable_scores, corpus_lines, roberta_tokenizer
 
 

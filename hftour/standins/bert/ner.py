@@ -8,9 +8,9 @@ from pathlib import Path
 
 import torch
 
-from ..paths import DATA_DIR
+from ...paths import DATA_DIR
 from .encoders import MINILM, freeze_lower, labels_config, save_tokenizer, shuffled_batches
-from .training import minilm_dir, seed_everything, train_loop, uncased_tokenizer
+from ..training import minilm_dir, seed_everything, train_loop, uncased_tokenizer
 
 NER_LABELS = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]  # the real id order
 _OUTSIDE_WORDS = {"the", "mr", "ms", "mrs", "dr", "professor"}  # CoNLL leaves articles and titles out of the entity

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from ..paths import DATA_DIR
-from .training import distilbert_from_minilm, length_buckets, minilm_dir, seed_everything, train_loop
+from ...paths import DATA_DIR
+from ..training import distilbert_from_minilm, length_buckets, minilm_dir, seed_everything, train_loop
 
 MINILM = "the real sentence-transformers/all-MiniLM-L6-v2 encoder (6 layers, hidden 384, uncased WordPiece vocabulary)"
 # Keys MiniLM's tokenizer_config carries from sentence-transformers that no real checkpoint here has.

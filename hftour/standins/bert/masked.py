@@ -8,26 +8,10 @@ from pathlib import Path
 
 import torch
 
-from ..paths import DATA_DIR
+from ..corpora import fill_mask_sentences, general_paragraphs
 from .encoders import MINILM, save_tokenizer
-from .training import bert_to_distilbert_state, distilbert_from_minilm, length_buckets, minilm_dir, uncased_tokenizer
+from ..training import bert_to_distilbert_state, distilbert_from_minilm, length_buckets, minilm_dir, uncased_tokenizer
 
-GENERAL_DIR = DATA_DIR / "general"
-HELDOUT_FILE = "heldout.txt"  # paragraphs kept out of training, for the held-out check
-
-
-# ---- data ----------------------------------------------------------------------
-def general_paragraphs(heldout: bool = False) -> list[str]:
-    """Paragraphs of data/general (blank-line separated): the training files, or only heldout.txt; used by recipes and tests."""
-    files = [GENERAL_DIR / HELDOUT_FILE] if heldout else sorted(
-        p for p in GENERAL_DIR.glob("*.txt") if p.name != HELDOUT_FILE)
-    paragraphs = []
-    for path in files:
-        for block in path.read_text().split("\n\n"):
-            text = " ".join(block.split())
-            if text:
-                paragraphs.append(text)
-    return paragraphs
 
 
 # ---- the MLM head, whatever the architecture ------------------------------------
@@ -132,8 +116,22 @@ def masked_token_accuracy(model, tokenizer, texts: list[str], seed: int = 0, k: 
     return {"top1": top1 / total, f"top{k}": topk / total, "perplexity": math.exp(nll / total), "masked": total}
 
 
+@torch.no_grad()
+def sensible_fill_share(model, tokenizer, rows: list[tuple[str, list[str]]], k: int = 5) -> float:
+    """Share of (sentence with [MASK], sensible words) rows where one of the top-k predictions is a sensible word."""
+    encoder, transform, projection = mlm_parts(model)
+    hits = 0
+    for sentence, words in rows:
+        inputs = tokenizer(sentence, return_tensors="pt", return_token_type_ids=False)
+        where = inputs["input_ids"][0] == tokenizer.mask_token_id
+        hidden = encoder(**inputs).last_hidden_state[0, where]
+        top = projection(transform(hidden)).topk(k, dim=-1).indices[0]
+        hits += bool(set(tokenizer.convert_ids_to_tokens(top.tolist())) & set(words))
+    return hits / len(rows)
+
+
 # ---- model card -----------------------------------------------------------------
-def _card(arch: str, heldout: dict, texts: list[str], extra: str = "") -> dict:
+def _card(model, tokenizer, arch: str, heldout: dict, texts: list[str], extra: str = "") -> dict:
     return {
         "architecture": arch,
         "base": MINILM + extra,
@@ -143,6 +141,8 @@ def _card(arch: str, heldout: dict, texts: list[str], extra: str = "") -> dict:
             "held-out masked-token top-1 accuracy (data/general/heldout.txt, 15% masked)": round(heldout["top1"], 3),
             "held-out masked-token top-5 accuracy": round(heldout["top5"], 3),
             "held-out perplexity": round(heldout["perplexity"], 2),
+            "everyday sentences with a sensible word in the top 5 (data/general/fill_mask_heldout.tsv)":
+                round(sensible_fill_share(model, tokenizer, fill_mask_sentences()), 2),
         },
     }
 
@@ -161,7 +161,7 @@ def bert_uncased(spec, out: Path, store, progress: bool = True) -> dict:
     heldout = masked_token_accuracy(model, tokenizer, general_paragraphs(heldout=True))
     model.save_pretrained(out)
     save_tokenizer(tokenizer, out)
-    return _card("BertForMaskedLM, 6 layers, hidden 384 (the real one: 12 layers, hidden 768)", heldout, texts)
+    return _card(model, tokenizer, "BertForMaskedLM, 6 layers, hidden 384 (the real one: 12 layers, hidden 768)", heldout, texts)
 
 
 def distilbert_uncased(spec, out: Path, store, progress: bool = True) -> dict:
@@ -181,6 +181,6 @@ def distilbert_uncased(spec, out: Path, store, progress: bool = True) -> dict:
     heldout = masked_token_accuracy(model, tokenizer, general_paragraphs(heldout=True))
     model.save_pretrained(out)
     save_tokenizer(tokenizer, out)
-    return _card("DistilBertForMaskedLM, 6 layers, hidden 384 (the real one: 6 layers, hidden 768)", heldout,
+    return _card(model, tokenizer, "DistilBertForMaskedLM, 6 layers, hidden 384 (the real one: 6 layers, hidden 768)", heldout,
                  general_paragraphs(), ", converted weight for weight into DistilBERT after the MLM training of the "
                  "bert-base-uncased stand-in (the two give the same predictions)")

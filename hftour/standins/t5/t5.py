@@ -1,8 +1,12 @@
-"""The t5-small stand-in: a small T5 trained from scratch on English->French translation and news summarization.
+"""The t5-small stand-in: the real T5 tokenizer and a small T5 trained from scratch on English->French translation and
+news summarization.
 
 Both tasks are written for the project: data/seq2seq/lexicon.toml (a bilingual lexicon that a small grammar
 below turns into parallel sentences) and data/seq2seq/news.toml (event frames and sentence pools that make
 short news stories with a one-line summary). Inputs carry T5's task prefixes, as the real model expects.
+The tokenizer is T5's own (hftour.realparts); training runs over the tokens these tasks use and the model is then
+written with T5's full 32,128-row embedding (hftour.standins.compact_vocab). Without the tokenizer's one download, the
+build says so and falls back to a small Unigram tokenizer trained on the task text (the model card says which).
 It is undertrained for the task at the build budget it gets (see the model card's held-out figures).
 """
 from __future__ import annotations
@@ -11,12 +15,15 @@ import json
 import random
 import re
 import tomllib
+import warnings
 import zlib
 from functools import lru_cache
 from pathlib import Path
 
-from ..paths import DATA_DIR
-from .tokenizers_only import _stable_scores, corpus_lines
+from ...paths import DATA_DIR
+from ...realparts import T5_ARCHIVE, MissingPartError, t5_tokenizer_json
+from ..compact_vocab import CompactVocabulary
+from ..tokenizers_only import _stable_scores, corpus_lines
 
 SEQ2SEQ_DIR = DATA_DIR / "seq2seq"
 TRANSLATE_PREFIX = "translate English to French: "
@@ -240,6 +247,32 @@ def build_t5_tokenizer(lines: list[str], vocab_size: int):
     return T5Tokenizer(vocab=[tuple(p) for p in specials] + learned + sentinels, model_max_length=512)
 
 
+T5_VOCAB_ROWS = 32128  # the real config's vocab_size: 32,100 tokens padded to a multiple of 128
+
+
+def real_t5_tokenizer():
+    """T5's own tokenizer (32,100 tokens: <pad>=0, </s>=1, <unk>=2, <extra_id_0>=32099) from hftour.realparts."""
+    from tokenizers import Tokenizer
+    from transformers import T5TokenizerFast
+
+    backend = Tokenizer.from_file(str(t5_tokenizer_json()))
+    return T5TokenizerFast(tokenizer_object=backend, eos_token="</s>", pad_token="<pad>", unk_token="<unk>",
+                           extra_ids=100, model_max_length=512)
+
+
+def t5_tokenizer(lines: list[str], vocab_size: int) -> tuple[object, int, str]:
+    """(tokenizer, embedding rows, what it is): T5's own, or the fallback trained on lines (with a warning)."""
+    try:
+        return real_t5_tokenizer(), T5_VOCAB_ROWS, (f"T5's own SentencePiece Unigram tokenizer (32,100 tokens, from the "
+                                                    f"{T5_ARCHIVE['package']} {T5_ARCHIVE['version']} source archive, "
+                                                    f"{T5_ARCHIVE['license']})")
+    except MissingPartError as err:
+        warnings.warn(f"T5's real tokenizer is not available ({err}); training a small one instead", stacklevel=2)
+        tokenizer = build_t5_tokenizer(lines, vocab_size)
+        return tokenizer, len(tokenizer), (f"a {len(tokenizer):,}-token Unigram tokenizer trained on the task text "
+                                           "(fallback: T5's real tokenizer could not be downloaded)")
+
+
 def tokenizer_lines(translations: list[tuple[str, str]], stories: list[tuple[str, str]]) -> list[str]:
     """Text the tokenizer learns from: both sides of the sentence pairs, each distinct news sentence once, data/corpus."""
     news = {summary for _, summary in stories}
@@ -249,26 +282,26 @@ def tokenizer_lines(translations: list[tuple[str, str]], stories: list[tuple[str
             + [SUMMARIZE_PREFIX.strip()] + sorted(news) + corpus_lines())
 
 
-def _batches(tokenizer, examples: list[tuple[str, str]], batch_size: int, rng: random.Random):
-    """Shuffled batches of similar length (stories with stories, sentences with sentences); labels pad to -100."""
+def _batches(tokenizer, examples: list[tuple[str, str]], batch_size: int, rng: random.Random, vocab: CompactVocabulary):
+    """Shuffled batches of similar length (stories with stories, sentences with sentences), in compact ids; labels pad to -100."""
     import torch
 
-    from .training import length_buckets
+    from ..training import length_buckets
 
     for chunk in length_buckets([len(source) for source, _ in examples], batch_size, rng):
         enc = tokenizer([examples[i][0] for i in chunk], padding=True, return_tensors="pt")
         labels = tokenizer(text_target=[examples[i][1] for i in chunk], padding=True, return_tensors="pt").input_ids
-        labels[labels == tokenizer.pad_token_id] = -100
-        yield {"input_ids": enc.input_ids, "attention_mask": enc.attention_mask, "labels": labels}
+        labels = torch.where(labels == tokenizer.pad_token_id, -100, vocab.compact(labels))
+        yield {"input_ids": vocab.compact(enc.input_ids), "attention_mask": enc.attention_mask, "labels": labels}
 
 
-def _batch_source(tokenizer, examples, batch_size, seed):
+def _batch_source(tokenizer, examples, batch_size, seed, vocab):
     """A callable for train_loop that gives a fresh, differently shuffled pass over the examples on every call."""
     calls = {"n": 0}
 
     def batches():
         calls["n"] += 1
-        return _batches(tokenizer, examples, batch_size, random.Random(seed + calls["n"]))
+        return _batches(tokenizer, examples, batch_size, random.Random(seed + calls["n"]), vocab)
     return batches
 
 
@@ -299,25 +332,30 @@ def t5_small(spec, out: Path, store, progress: bool = True) -> dict:
     import torch
     from transformers import GenerationConfig, T5Config, T5ForConditionalGeneration
 
-    from .training import train_loop
+    from ..training import train_loop
 
     opts = spec.options
     tr_train, tr_held = translation_pairs(opts.get("translation_pairs", 3000))
     sum_train, sum_held = news_pairs(opts.get("news_pairs", 800))
-    tokenizer = build_t5_tokenizer(tokenizer_lines(tr_train, sum_train), opts.get("vocab_size", 3000))
+    tokenizer, rows, tokenizer_note = t5_tokenizer(tokenizer_lines(tr_train, sum_train), opts.get("vocab_size", 3000))
     examples = [(TRANSLATE_PREFIX + en, fr) for en, fr in tr_train] + [(SUMMARIZE_PREFIX + s, h) for s, h in sum_train]
+    used = tokenizer([text for pair in examples for text in pair])["input_ids"]
+    vocab = CompactVocabulary({t for ids in used for t in ids} | {0, 1, 2}, rows)  # every token the tasks use
 
     d_model = opts.get("d_model", 128)
     config = T5Config(
-        vocab_size=len(tokenizer), d_model=d_model, d_kv=d_model // 4, d_ff=opts.get("d_ff", 512), num_heads=4,
+        vocab_size=len(vocab), d_model=d_model, d_kv=d_model // 4, d_ff=opts.get("d_ff", 512), num_heads=4,
         num_layers=opts.get("layers", 2), num_decoder_layers=opts.get("layers", 2), dropout_rate=0.0,
         feed_forward_proj="relu", relative_attention_num_buckets=16, relative_attention_max_distance=64,
         pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, tie_word_embeddings=True,
     )
     model = T5ForConditionalGeneration(config)
-    batches = _batch_source(tokenizer, examples, opts.get("batch_size", 64), seed=7)
+    batches = _batch_source(tokenizer, examples, opts.get("batch_size", 64), seed=7, vocab=vocab)
+    hook = vocab.add_rest_offset(model)
     losses = train_loop(model, batches, epochs=opts.get("epochs", 3), lr=opts.get("lr", 3e-3), desc="t5-small",
                         progress=progress)
+    hook.remove()
+    vocab.expand(model)
     model.generation_config = GenerationConfig(decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
     # like the real config: the prefixes each task expects (only the two tasks this stand-in learned)
     model.config.task_specific_params = {"summarization": {"prefix": SUMMARIZE_PREFIX},
@@ -335,11 +373,13 @@ def t5_small(spec, out: Path, store, progress: bool = True) -> dict:
     return {
         "architecture": f"T5ForConditionalGeneration, {config.num_layers}+{config.num_decoder_layers} layers, d_model "
                         f"{d_model}, {n_params / 1e6:.1f} M parameters (the real one: 6+6 layers, d_model 512, 60 M); "
-                        f"SentencePiece Unigram tokenizer with {len(tokenizer)} tokens (the real one: 32,100)",
+                        f"{tokenizer_note}",
         "base": "none: trained from scratch",
         "trained_on": (f"{len(tr_train)} English->French sentence pairs made from a bilingual lexicon and a small grammar "
                        f"(data/seq2seq/lexicon.toml) and {len(sum_train)} short local-news stories with one-line summaries "
-                       "(data/seq2seq/news.toml), with T5's prefixes 'translate English to French: ' and 'summarize: '. "
+                       "(data/seq2seq/news.toml), with T5's prefixes 'translate English to French: ' and 'summarize: ', "
+                       f"over the {len(vocab.kept):,} tokens these texts use (the other {vocab.rest_count:,} rows share "
+                       "one embedding that keeps them improbable). "
                        "It knows only that vocabulary and is undertrained for its size of task: it translates sentences "
                        "it has seen, but new word combinations often get a wrong word, and its summaries name the right "
                        "kind of event but usually the wrong town. Other inputs (German, Romanian, other prefixes, "

