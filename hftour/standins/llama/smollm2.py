@@ -5,10 +5,12 @@ back to a small Llama trained here on conversations built from data/chat/pairs.t
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -153,13 +155,15 @@ def factual_answers(model, tokenizer) -> tuple[float, list[str]]:
     return right / len(FACT_QUESTIONS), replies
 
 
-def real_smollm2(out: Path) -> dict:
+def real_smollm2(out: Path, progress: bool = True) -> dict:
     """SmolLM2-135M-Instruct itself: the GGUF file's 4-bit weights expanded to floats, saved in bf16 as the real repo is."""
     from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
     gguf = smollm2_gguf()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name, model_max_length=8192)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # transformers' GGUF reader shows a plain tqdm bar; TQDM_DISABLE hides it in quiet (parallel) builds
+    with mock.patch.dict(os.environ, {} if progress else {"TQDM_DISABLE": "1"}):
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     model.hf_quantizer.remove_quantization_config(model)  # a plain checkpoint: loading it needs no gguf package
     model.config._name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct"
     model.generation_config = GenerationConfig(bos_token_id=1, eos_token_id=2, pad_token_id=2)
@@ -184,7 +188,7 @@ def real_smollm2(out: Path) -> dict:
 def smollm2_instruct(spec, out: Path, store, progress: bool = True) -> dict:
     """The real SmolLM2-135M-Instruct from its GGUF file, or, without the package, the trained fallback (with a warning)."""
     try:
-        return real_smollm2(out)
+        return real_smollm2(out, progress)
     except MissingPartError as err:
         warnings.warn(f"SmolLM2's real weights are not available ({err}); training a small chat model instead",
                       stacklevel=2)
