@@ -56,6 +56,12 @@ def package_file(distribution: str, relative_path: str) -> Path:
     return path
 
 
+def package_label(distribution: str) -> str:
+    """"name version (license)" of an installed distribution, as the model cards name the real parts they use."""
+    metadata = _distribution(distribution).metadata
+    return f"{metadata['Name']} {metadata['Version']} ({metadata['License']})"
+
+
 def package_files(distribution: str, prefix: str, suffix: str) -> list[Path]:
     """Installed files of a distribution under `prefix` ending in `suffix`, sorted by their path in the package."""
     dist = _distribution(distribution)

