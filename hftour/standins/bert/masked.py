@@ -9,8 +9,9 @@ from pathlib import Path
 import torch
 
 from ..corpora import fill_mask_sentences, general_paragraphs
-from .encoders import MINILM, save_tokenizer
-from ..training import bert_to_distilbert_state, distilbert_from_minilm, length_buckets, minilm_dir, uncased_tokenizer
+from .encoders import save_tokenizer
+from ..training import (bert_to_distilbert_state, distilbert_from_minilm, length_buckets, minilm_dir, minilm_label,
+                        seed_everything, train_loop, uncased_tokenizer)
 
 
 
@@ -48,7 +49,6 @@ def unigram_bias(token_lists: list[list[int]], vocab_size: int, special: list[in
 
 def train_mlm(model, tokenizer, texts: list[str], opts: dict, progress: bool = True) -> list[float]:
     """Train a *ForMaskedLM on texts: word embeddings frozen (they are the tied output layer), encoder and head trained."""
-    import tqdm.auto as tqdm
     from transformers import DataCollatorForLanguageModeling
 
     encoder, transform, projection = mlm_parts(model)
@@ -59,32 +59,24 @@ def train_mlm(model, tokenizer, texts: list[str], opts: dict, progress: bool = T
     head = [p for p in transform.parameters()] + [projection.bias]
     head_ids = {id(p) for p in head}
     body = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
-    optimizer = torch.optim.AdamW([{"params": body, "lr": opts["lr"]}, {"params": head, "lr": opts["head_lr"]}],
-                                  weight_decay=0.01, foreach=True)
-    steps = opts["steps"]
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 10) * max(0.0, 1 - s / steps))
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=opts["mask_probability"])
-    rng = random.Random(0)
     lengths = [len(ids) for ids in examples]
-    buckets: list[list[int]] = []
-    losses = []
-    model.train()
-    bar = tqdm.tqdm(total=steps, desc="general MLM", leave=False, disable=not progress)
-    for _ in range(steps):
-        if not buckets:
-            buckets = length_buckets(lengths, opts["batch_size"], rng)
-        batch = collator([{"input_ids": examples[i]} for i in buckets.pop()])
-        loss = masked_positions_loss(model, batch)  # fp32: the same weights on every CPU, with or without bf16 units
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        losses.append(loss.item())
-        bar.update()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-    bar.close()
-    model.eval()
+
+    def batches():  # `steps` batches of example indices, from buckets of similar length refilled when used up
+        rng = random.Random(0)
+        buckets: list[list[int]] = []
+        for _ in range(opts["steps"]):
+            if not buckets:
+                buckets = length_buckets(lengths, opts["batch_size"], rng)
+            yield buckets.pop()
+
+    # Masks are drawn here, so train_loop counting the batches draws none; fp32 (no autocast): the same weights on
+    # every CPU, with or without bf16 units.
+    def loss_of(model, indices: list[int]) -> torch.Tensor:
+        return masked_positions_loss(model, collator([{"input_ids": examples[i]} for i in indices]))
+
+    losses = train_loop(model, batches, epochs=1, lr=opts["lr"], desc="general MLM", progress=progress, warmup=9,
+                        loss_of=loss_of, param_groups=[{"params": body}, {"params": head, "lr": opts["head_lr"]}])
     encoder.embeddings.word_embeddings.requires_grad_(True)
     return losses
 
@@ -134,7 +126,7 @@ def sensible_fill_share(model, tokenizer, rows: list[tuple[str, list[str]]], k: 
 def _card(model, tokenizer, arch: str, heldout: dict, texts: list[str], extra: str = "") -> dict:
     return {
         "architecture": arch,
-        "base": MINILM + extra,
+        "base": minilm_label() + extra,
         "trained_on": f"{len(texts)} paragraphs of general English (geography, science, history, everyday life) "
                       "written for hftour (data/general); the real model was pre-trained on Wikipedia and BookCorpus",
         "metrics": {
@@ -154,6 +146,7 @@ def bert_uncased(spec, out: Path, store, progress: bool = True) -> dict:
 
     opts = {"steps": 120, "batch_size": 32, "lr": 3e-4, "head_lr": 5e-3, "max_length": 128, "mask_probability": 0.15,
             **spec.options}
+    seed_everything(0)  # fixed (the new head's initial weights too), so editing an imported module rebuilds the same model
     tokenizer = uncased_tokenizer()
     model = BertForMaskedLM.from_pretrained(minilm_dir())
     texts = general_paragraphs()

@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 from ...paths import DATA_DIR
-from .encoders import MINILM, freeze_lower, labels_config, save_tokenizer, shuffled_batches
-from ..training import minilm_dir, seed_everything, train_loop, uncased_tokenizer
+from .encoders import freeze_lower, labels_config, save_tokenizer, shuffled_batches
+from ..training import minilm_dir, minilm_label, seed_everything, train_loop, uncased_tokenizer
 
 NER_LABELS = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]  # the real id order
 _OUTSIDE_WORDS = {"the", "mr", "ms", "mrs", "dr", "professor"}  # CoNLL leaves articles and titles out of the entity
@@ -122,7 +122,7 @@ def ner(spec, out: Path, store, progress: bool = True) -> dict:
         "architecture": "BertForTokenClassification, 6 layers, hidden 384, uncased "
                         "(the real one: BERT large, 24 layers, hidden 1024, cased; this one lowercases, "
                         "so entity words come back in lower case)",
-        "base": MINILM,
+        "base": minilm_label(),
         "trained_on": f"{len(train)} English sentences composed from hand-written frames and name, organisation, "
                       "place and misc lists (data/ner/); the real model was fine-tuned on CoNLL-2003 news text",
         "metrics": {f"held-out entity F1 ({len(heldout)} sentences, unseen frames and names)": round(f1, 3)},

@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 
 from ...paths import DATA_DIR
-from .encoders import MINILM, distilbert_tokenizer, freeze_lower, labels_config, read_csv, save_tokenizer, shuffled_batches
-from ..training import distilbert_from_minilm, seed_everything, train_loop
+from .encoders import distilbert_tokenizer, freeze_lower, labels_config, read_csv, save_tokenizer, shuffled_batches
+from ..training import distilbert_from_minilm, minilm_label, seed_everything, train_loop
 
 NLI_LABELS = ["contradiction", "neutral", "entailment"]  # the real id order of bart-large-mnli
 TEMPLATES = ["This example is {}.", "This example is {}.", "This text is about {}.", "The topic is {}."]
@@ -83,7 +83,7 @@ def zero_shot(spec, out: Path, store, progress: bool = True) -> dict:
     return {
         "architecture": "DistilBertForSequenceClassification with the MNLI labels contradiction/neutral/entailment, "
                         "6 layers, hidden 384 (the real one: BART large, 12+12 layers, hidden 1024)",
-        "base": MINILM + ", converted weight for weight into DistilBERT",
+        "base": minilm_label() + ", converted weight for weight into DistilBERT",
         "trained_on": f"{len(train)} premise/hypothesis pairs built from topical sentences written for hftour "
                       "(data/nli/train.csv); the real model was fine-tuned on MultiNLI",
         "metrics": {f"held-out zero-shot accuracy ({len(heldout)} unseen sentences, 4 candidate labels)": round(accuracy, 3)},

