@@ -40,4 +40,3 @@ def test_train_loop_with_own_loss_and_parameter_groups():
     assert not torch.equal(model.weight, weight_before)
     assert losses[-1] < losses[0]
     assert not model.training
-
